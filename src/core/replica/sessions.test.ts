@@ -1,0 +1,51 @@
+// Unit tests of the client session table.
+import { describe, expect, it } from "vitest";
+import { InvariantError } from "../errors.ts";
+import { clientId } from "../ids.ts";
+import { SessionTable } from "./sessions.ts";
+
+const c1 = clientId(1);
+const c2 = clientId(2);
+const c3 = clientId(3);
+
+describe("SessionTable", () => {
+  it("classifies new, duplicate and stale commands", () => {
+    const t = new SessionTable<string>(10);
+    expect(t.check(c1, 1)).toEqual({ kind: "new" });
+    t.record(c1, 1, "a");
+    expect(t.check(c1, 1)).toEqual({ kind: "duplicate", result: "a" });
+    t.record(c1, 2, "b");
+    expect(t.check(c1, 1)).toEqual({ kind: "stale" });
+    expect(t.check(c1, 2)).toEqual({ kind: "duplicate", result: "b" });
+    expect(t.check(c1, 3)).toEqual({ kind: "new" });
+  });
+
+  it("refuses to record a sequence number that goes backwards", () => {
+    const t = new SessionTable<string>(10);
+    t.record(c1, 5, "x");
+    expect(() => t.record(c1, 5, "y")).toThrow(InvariantError);
+    expect(() => t.record(c1, 4, "y")).toThrow(InvariantError);
+  });
+
+  it("evicts the least recently active client when full", () => {
+    const t = new SessionTable<string>(2);
+    t.record(c1, 1, "a");
+    t.record(c2, 1, "b");
+    t.record(c1, 2, "c"); // c1 is now the most recent
+    t.record(c3, 1, "d"); // evicts c2
+    expect(t.size).toBe(2);
+    expect(t.check(c2, 1)).toEqual({ kind: "new" });
+    expect(t.check(c1, 2)).toEqual({ kind: "duplicate", result: "c" });
+  });
+
+  it("round-trips through a snapshot, eviction order included", () => {
+    const t = new SessionTable<string>(2);
+    t.record(c1, 1, "a");
+    t.record(c2, 1, "b");
+    const u = new SessionTable<string>(2);
+    u.restore(t.snapshot());
+    u.record(c3, 1, "c"); // must evict c1, as t would
+    expect(u.check(c1, 1)).toEqual({ kind: "new" });
+    expect(u.check(c2, 1)).toEqual({ kind: "duplicate", result: "b" });
+  });
+});
