@@ -1,0 +1,80 @@
+// The `dssmr` command line: parses arguments and dispatches to the subcommands.
+import { Command, CommanderError, Option } from "commander";
+import { DssmrError } from "../core/errors.ts";
+import { runBenchCommand } from "./bench-command.ts";
+import { parseIntFlag } from "./parse.ts";
+import { type CommandIo, parseBug, runSimCommand } from "./sim-command.ts";
+
+const defaultIo: CommandIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit status for bad usage (unknown flag, bad value). */
+export const EXIT_USAGE = 2;
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
+export async function main(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
+  let status = 0;
+  const program = new Command("dssmr")
+    .description("Dynamic Scalable State Machine Replication")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    })
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("sim")
+    .description("run seeds of a simulated cluster under faults and check safety, liveness and linearizability")
+    .option("--seed <n>", "first seed (alone: run just this seed)", "1")
+    .option("--seeds <n>", "number of consecutive seeds to run", "1")
+    .option("--faults <spec>", "none | crash | partition | all | a comma list of crash,partition,oneway,drop,duplicate", "none")
+    .option("--ops <n>", "client operations per seed", String(200))
+    .option("--replicas <n>", "replicas in the group", "3")
+    .option("--clients <n>", "concurrent clients", "5")
+    .addOption(new Option("--bug <name>", "build the replicas with a deliberate bug (stale-read, early-ack)"))
+    .option("--history-out <file>", "write the history (first failing seed, else the last) as JSON lines")
+    .option("--json", "make the last line of stdout a JSON summary", false)
+    .action((raw: Record<string, string | boolean | undefined>) => {
+      status = runSimCommand(
+        {
+          seed: parseIntFlag("--seed", String(raw.seed), 0, 2 ** 32 - 1),
+          seeds: parseIntFlag("--seeds", String(raw.seeds), 1, 1_000_000),
+          faults: String(raw.faults),
+          ops: parseIntFlag("--ops", String(raw.ops), 1, 10_000_000),
+          replicas: parseIntFlag("--replicas", String(raw.replicas), 1, 15),
+          clients: parseIntFlag("--clients", String(raw.clients), 1, 10_000),
+          bug: raw.bug === undefined ? null : parseBug(String(raw.bug)),
+          historyOut: raw.historyOut === undefined ? null : String(raw.historyOut),
+          json: raw.json === true,
+        },
+        io,
+      );
+    });
+
+  program
+    .command("bench")
+    .description("baseline benchmarks of one group: consensus core in-process and the simulator")
+    .option("--quick", "small sizes, for a smoke test", false)
+    .option("--json", "print one JSON object", false)
+    .action((raw: { quick?: boolean; json?: boolean }) => {
+      status = runBenchCommand({ quick: raw.quick === true, json: raw.json === true }, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return status;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other parse error is bad usage.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof DssmrError && e.code === "E_INPUT") {
+      io.err(`error: ${e.message}`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

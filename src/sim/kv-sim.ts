@@ -1,0 +1,468 @@
+// A whole replicated key-value group and its clients in one process, from one seed, under faults.
+
+import type { Operation } from "../check/history.ts";
+import { ConsensusChecker, type LogView } from "../check/invariants.ts";
+import { kvModel } from "../check/kv-model.ts";
+import { checkLinearizable } from "../check/linearizability.ts";
+import { type ClientId, clientId, type ReplicaId, replicaId } from "../core/ids.ts";
+import type { KvOp, KvResult } from "../core/kv/kv.ts";
+import { KvMachine, type KvSnapshot } from "../core/kv/kv-machine.ts";
+import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
+import type { BugName } from "../core/replica/bugs.ts";
+import type { ClientRequest, ClientResponse } from "../core/replica/messages.ts";
+import type { GroupMessage, ReplicaOptions } from "../core/replica/replica.ts";
+import { type CostModel, defaultCostModel } from "./cost.ts";
+import { type FaultEvent, type FaultKind, generateFaultSchedule } from "./faults.ts";
+import { SimReplicaNode } from "./group-node.ts";
+import { randomKvOp } from "./kv-workload.ts";
+import { defaultNetworkOptions, type NetworkOptions, SimNetwork } from "./network.ts";
+import { EventQueue } from "./queue.ts";
+import { Rng } from "./rng.ts";
+
+/** Everything that defines one simulated run; the same options give the same run, byte for byte. */
+export interface KvSimOptions {
+  readonly seed: number;
+  readonly replicas: number;
+  readonly clients: number;
+  /** Client operations in total (spread evenly over the clients). */
+  readonly ops: number;
+  readonly keys: number;
+  readonly faults: ReadonlySet<FaultKind>;
+  readonly bug: BugName | null;
+  readonly raft: RaftOptions;
+  /** Applied entries between log compactions (small, so snapshots are exercised). */
+  readonly snapshotEvery: number;
+  readonly network: NetworkOptions;
+  readonly cost: CostModel;
+  /** Simulated milliseconds between consensus ticks. */
+  readonly tickMs: number;
+  /** Mean think time of a client between two operations (ms). */
+  readonly thinkMs: number;
+  /** A client retransmits to another replica after this long without an answer (ms). */
+  readonly clientTimeoutMs: number;
+  /** Time allowed after the last fault for every operation to complete (ms). */
+  readonly settleMs: number;
+  /** Check the linearizability of the history (costly on long runs). */
+  readonly checkHistory: boolean;
+}
+
+/** Defaults for a quick correctness run. */
+export const defaultKvSimOptions: KvSimOptions = {
+  seed: 1,
+  replicas: 3,
+  clients: 5,
+  ops: 200,
+  keys: 4,
+  faults: new Set(),
+  bug: null,
+  raft: defaultRaftOptions,
+  snapshotEvery: 16,
+  network: { ...defaultNetworkOptions, minLatency: 0.1, meanExtraLatency: 0.2 },
+  cost: defaultCostModel,
+  tickMs: 10,
+  thinkMs: 10,
+  clientTimeoutMs: 150,
+  settleMs: 20_000,
+  checkHistory: true,
+};
+
+/** Counters of one run, for reports and benchmarks. */
+export interface KvSimStats {
+  /** Simulated milliseconds from start to the last completed operation. */
+  readonly simulatedMs: number;
+  readonly opsCompleted: number;
+  readonly opsIncomplete: number;
+  /** Distinct log entries and client commands committed. */
+  readonly entriesCommitted: number;
+  readonly commandsCommitted: number;
+  /** Consensus messages sent between replicas, and client requests and responses. */
+  readonly raftMessages: number;
+  readonly clientMessages: number;
+  /** fsyncs and persisted Ready batches summed over replicas. */
+  readonly fsyncs: number;
+  readonly faultsInjected: number;
+  readonly leaderChanges: number;
+}
+
+/** The outcome of one run. */
+export interface KvSimResult {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly stats: KvSimStats;
+  readonly history: readonly Operation<KvOp, KvResult>[];
+}
+
+type Wire =
+  | GroupMessage<KvOp, KvResult, KvSnapshot>
+  | ClientRequest<KvOp>
+  | ClientResponse<KvResult>;
+
+type SimEvent =
+  | { readonly kind: "deliver"; readonly from: number; readonly to: number; readonly msg: Wire }
+  | { readonly kind: "tick"; readonly node: ReplicaId; readonly epoch: number }
+  | { readonly kind: "run"; readonly node: ReplicaId; readonly epoch: number }
+  | { readonly kind: "finish"; readonly node: ReplicaId; readonly epoch: number }
+  | { readonly kind: "fault"; readonly fault: FaultEvent }
+  | { readonly kind: "client-next"; readonly client: number }
+  | { readonly kind: "client-send"; readonly client: number; readonly attempt: number }
+  | { readonly kind: "client-timeout"; readonly client: number; readonly attempt: number };
+
+/** A closed-loop client with one operation in flight. */
+interface SimClient {
+  readonly id: ClientId;
+  readonly rng: Rng;
+  remaining: number;
+  seq: number;
+  /** Index in the history of the operation in flight, or -1. */
+  current: number;
+  op: KvOp | null;
+  attempt: number;
+  leaderGuess: ReplicaId;
+}
+
+/** Mutable record of an operation while it runs. */
+interface OpRecord {
+  id: number;
+  client: number;
+  input: KvOp;
+  output: KvResult | undefined;
+  call: number;
+  ret: number;
+}
+
+const CLIENT_BASE = 1000;
+
+/**
+ * Runs one seed: builds the group and clients, injects the seed's fault schedule, runs until every
+ * operation completed or the settle time ran out, then checks consensus invariants, liveness and
+ * linearizability.
+ */
+export function runKvSimulation(opts: KvSimOptions): KvSimResult {
+  const root = new Rng(opts.seed);
+  const net = new SimNetwork(root.fork("network"), opts.network);
+  const queue = new EventQueue<SimEvent>();
+  const checker = new ConsensusChecker();
+  const ids = Array.from({ length: opts.replicas }, (_, i) => replicaId(i + 1));
+  const replicaOptions: ReplicaOptions = {
+    raft: opts.raft,
+    snapshotEvery: opts.snapshotEvery,
+    maxSessions: 1024,
+    bugs: new Set(opts.bug === null ? [] : [opts.bug]),
+  };
+  const nodes = new Map<ReplicaId, SimReplicaNode<KvOp, KvResult, KvSnapshot>>();
+  for (const id of ids) {
+    nodes.set(
+      id,
+      new SimReplicaNode(
+        id,
+        ids,
+        replicaOptions,
+        () => new KvMachine(),
+        root.fork(`replica-${id}`),
+        opts.cost,
+      ),
+    );
+  }
+  const keys = Array.from({ length: opts.keys }, (_, i) => `k${i}`);
+  const clients = new Map<number, SimClient>();
+  const history: OpRecord[] = [];
+  let now = 0;
+  let raftMessages = 0;
+  let clientMessages = 0;
+  let entriesCommitted = 0;
+  let commandsCommitted = 0;
+  let leaderChanges = 0;
+  let lastLeader: ReplicaId | null = null;
+  let lastCompletion = 0;
+  let events = 0;
+
+  // Faults happen while the clients are expected to be busy, then everything heals.
+  const perClient = Math.ceil(opts.ops / opts.clients);
+  const faultEnd = Math.max(100, perClient * (opts.thinkMs + 2));
+  const schedule =
+    opts.faults.size === 0
+      ? []
+      : generateFaultSchedule(root.fork("faults"), {
+          kinds: opts.faults,
+          nodes: ids,
+          clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
+          start: 20,
+          end: faultEnd,
+          meanGap: Math.max(20, faultEnd / 8),
+          maxDown: Math.floor((opts.replicas - 1) / 2),
+          allowMajorityLoss: true,
+          downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
+        });
+  for (const fault of schedule) queue.push(fault.at, { kind: "fault", fault });
+  const deadline = faultEnd + opts.settleMs;
+
+  const send = (from: number, to: number, msg: Wire): void => {
+    for (const at of net.deliveries(from, to, now))
+      queue.push(at, { kind: "deliver", from, to, msg });
+  };
+  const wake = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>): void => {
+    if (!node.up || node.busy || node.runScheduled) return;
+    node.runScheduled = true;
+    queue.push(now, { kind: "run", node: node.id, epoch: node.epoch });
+  };
+  const logView = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>): LogView | null =>
+    node.replica === null ? null : node.replica.raft;
+  const observe = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>): void => {
+    const replica = node.replica;
+    if (replica === null) return;
+    const raft = replica.raft;
+    checker.observeRole(node.id, raft.role, raft.term, raft);
+    checker.observeCommit(node.id, raft);
+    if (raft.role === "leader" && lastLeader !== node.id) {
+      lastLeader = node.id;
+      leaderChanges++;
+    }
+  };
+  const checkAllLogs = (): void => {
+    const views = new Map<number, LogView>();
+    for (const node of nodes.values()) {
+      const v = logView(node);
+      if (v !== null) views.set(node.id, v);
+    }
+    checker.checkLogs(views);
+  };
+  const scheduleTick = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>, first: boolean): void => {
+    // Replicas tick at the same rate with their own phase, as real clocks would.
+    const phase = first ? root.fork(`tick-${node.id}`).next() * opts.tickMs : opts.tickMs;
+    queue.push(now + phase, { kind: "tick", node: node.id, epoch: node.epoch });
+  };
+
+  // Clients.
+  for (let i = 0; i < opts.clients; i++) {
+    const addr = CLIENT_BASE + i;
+    const rng = root.fork(`client-${i}`);
+    const quota = Math.min(perClient, Math.max(0, opts.ops - i * perClient));
+    clients.set(addr, {
+      id: clientId(addr),
+      rng,
+      remaining: quota,
+      seq: 0,
+      current: -1,
+      op: null,
+      attempt: 0,
+      leaderGuess: rng.pick(ids),
+    });
+    queue.push(rng.exponential(opts.thinkMs), { kind: "client-next", client: addr });
+  }
+  const clientSend = (addr: number): void => {
+    const c = clients.get(addr)!;
+    if (c.op === null) return;
+    const attempt = ++c.attempt;
+    clientMessages++;
+    send(addr, c.leaderGuess, { type: "request", client: c.id, seq: c.seq, op: c.op });
+    queue.push(now + opts.clientTimeoutMs, { kind: "client-timeout", client: addr, attempt });
+  };
+  const onResponse = (addr: number, from: number, res: ClientResponse<KvResult>): void => {
+    const c = clients.get(addr);
+    if (c === undefined || c.op === null || res.seq !== c.seq) return; // stale or duplicate
+    if (res.type === "redirect") {
+      // Follow the hint at once; without one, try another replica after a short pause.
+      if (res.leader !== null && res.leader !== from) {
+        c.leaderGuess = res.leader;
+        queue.push(now, { kind: "client-send", client: addr, attempt: c.attempt });
+      } else {
+        c.leaderGuess = c.rng.pick(ids);
+        queue.push(now + opts.tickMs, { kind: "client-send", client: addr, attempt: c.attempt });
+      }
+      return;
+    }
+    const rec = history[c.current]!;
+    rec.output = res.result;
+    rec.ret = now;
+    lastCompletion = now;
+    c.op = null;
+    c.current = -1;
+    if (c.remaining > 0)
+      queue.push(now + c.rng.exponential(opts.thinkMs), { kind: "client-next", client: addr });
+  };
+
+  for (const node of nodes.values()) scheduleTick(node, true);
+
+  const allDone = (): boolean => {
+    for (const c of clients.values()) if (c.remaining > 0 || c.op !== null) return false;
+    return true;
+  };
+
+  while (!allDone()) {
+    const next = queue.pop();
+    if (next === undefined || next.time > deadline) break;
+    now = next.time;
+    const ev = next.item;
+    events++;
+    switch (ev.kind) {
+      case "deliver": {
+        const msg = ev.msg;
+        if (msg.type === "reply" || msg.type === "redirect") {
+          onResponse(ev.to, ev.from, msg);
+          break;
+        }
+        const node = nodes.get(ev.to as ReplicaId);
+        if (node === undefined || !node.up) break;
+        node.inbox.push(
+          msg.type === "request" ? { kind: "request", req: msg } : { kind: "raft", msg },
+        );
+        wake(node);
+        break;
+      }
+      case "tick": {
+        const node = nodes.get(ev.node)!;
+        if (node.epoch !== ev.epoch || !node.up) break;
+        node.inbox.push({ kind: "tick" });
+        wake(node);
+        scheduleTick(node, false);
+        break;
+      }
+      case "run": {
+        const node = nodes.get(ev.node)!;
+        if (node.epoch !== ev.epoch) break;
+        node.runScheduled = false;
+        const started = node.run();
+        if (started === null) break;
+        for (const r of started.early) {
+          clientMessages++;
+          send(node.id, r.client, r);
+        }
+        if (node.busy)
+          queue.push(now + started.duration, { kind: "finish", node: node.id, epoch: node.epoch });
+        observe(node);
+        break;
+      }
+      case "finish": {
+        const node = nodes.get(ev.node)!;
+        if (node.epoch !== ev.epoch) break;
+        const done = node.finish();
+        if (done === null) break;
+        if (done.rd.raft.restore && done.rd.raft.snapshot !== null) {
+          checker.observeRestore(node.id, done.rd.raft.snapshot.meta.index);
+        }
+        for (const m of done.out.messages) {
+          raftMessages++;
+          send(node.id, m.to, m);
+        }
+        checker.observeApply(node.id, done.applied.entries);
+        for (const e of done.applied.entries) {
+          // Count each index once, at its first application anywhere.
+          if (e.index > entriesCommitted) {
+            entriesCommitted = e.index;
+            commandsCommitted += e.cmds.length;
+          }
+        }
+        for (const r of done.out.replies) {
+          clientMessages++;
+          send(node.id, r.client, r);
+        }
+        observe(node);
+        if (node.inbox.length > 0 || node.replica?.hasReady()) wake(node);
+        break;
+      }
+      case "fault":
+        applyFault(ev.fault);
+        break;
+      case "client-next": {
+        const c = clients.get(ev.client)!;
+        if (c.remaining === 0 || c.op !== null) break;
+        c.remaining--;
+        c.seq++;
+        c.op = randomKvOp(c.rng, keys);
+        c.current = history.length;
+        history.push({
+          id: history.length,
+          client: ev.client,
+          input: c.op,
+          output: undefined,
+          call: now,
+          ret: Number.POSITIVE_INFINITY,
+        });
+        clientSend(ev.client);
+        break;
+      }
+      case "client-send": {
+        const c = clients.get(ev.client)!;
+        if (c.op !== null && c.attempt === ev.attempt) clientSend(ev.client);
+        break;
+      }
+      case "client-timeout": {
+        const c = clients.get(ev.client)!;
+        if (c.op === null || c.attempt !== ev.attempt) break;
+        c.leaderGuess = ids[(ids.indexOf(c.leaderGuess) + 1) % ids.length]!;
+        clientSend(ev.client);
+        break;
+      }
+    }
+    if (events % 500 === 0) checkAllLogs();
+  }
+
+  function applyFault(f: FaultEvent): void {
+    switch (f.type) {
+      case "crash": {
+        const node = nodes.get(f.node as ReplicaId);
+        if (node?.up) {
+          node.crash();
+          checker.observeRestart(node.id);
+        }
+        return;
+      }
+      case "restart": {
+        const node = nodes.get(f.node as ReplicaId);
+        if (node !== undefined && !node.up) {
+          node.start();
+          checker.observeRestore(node.id, node.replica!.raft.snapshotIndex);
+          scheduleTick(node, true);
+        }
+        return;
+      }
+      case "partition":
+        net.partition(f.sides);
+        return;
+      case "cut":
+        net.cut(f.from, f.to);
+        return;
+      case "heal":
+        net.healAll();
+        return;
+      case "rates":
+        net.setRates({ dropRate: f.dropRate, duplicateRate: f.duplicateRate });
+        return;
+    }
+  }
+
+  checkAllLogs();
+  const violations = [...checker.violations];
+  const incomplete = history.filter((h) => h.output === undefined).length;
+  const unstarted = [...clients.values()].reduce((n, c) => n + c.remaining, 0);
+  if (incomplete + unstarted > 0) {
+    violations.push(
+      `liveness: ${incomplete} operations incomplete and ${unstarted} never started ${opts.settleMs} ms after the faults healed (at ${faultEnd} ms)`,
+    );
+  }
+  if (opts.checkHistory) {
+    const verdict = checkLinearizable(kvModel, history);
+    if (verdict.ok === false) violations.push(`linearizability: ${verdict.explanation}`);
+    else if (verdict.ok === "unknown")
+      violations.push(`linearizability: undecided (${verdict.reason})`);
+  }
+  let fsyncs = 0;
+  for (const node of nodes.values()) fsyncs += node.storage.stats.fsyncs;
+  return {
+    seed: opts.seed,
+    violations,
+    stats: {
+      simulatedMs: lastCompletion,
+      opsCompleted: history.length - incomplete,
+      opsIncomplete: incomplete,
+      entriesCommitted,
+      commandsCommitted,
+      raftMessages,
+      clientMessages,
+      fsyncs,
+      faultsInjected: schedule.length,
+      leaderChanges,
+    },
+    history,
+  };
+}
