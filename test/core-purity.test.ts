@@ -11,7 +11,15 @@ function sources(dir: string): string[] {
   });
 }
 
-const forbidden = [/Math\.random/, /\bDate\b/, /\bperformance\./, /\bsetTimeout\b/, /\bprocess\./, /\bawait\b/, /\bPromise\b/];
+const forbidden = [
+  /Math\.random/,
+  /\bDate\b/,
+  /\bperformance\./,
+  /\bsetTimeout\b/,
+  /\bprocess\./,
+  /\bawait\b/,
+  /\bPromise\b/,
+];
 
 describe("core purity", () => {
   const files = sources("src/core");
@@ -23,6 +31,7 @@ describe("core purity", () => {
       .split("\n")
       .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)) // comments may name what is forbidden
       .join("\n");
-    for (const pattern of forbidden) expect(text, `${file} matches ${pattern}`).not.toMatch(pattern);
+    for (const pattern of forbidden)
+      expect(text, `${file} matches ${pattern}`).not.toMatch(pattern);
   });
 });

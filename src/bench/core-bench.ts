@@ -1,7 +1,7 @@
 // Benchmarks of one group: the consensus core in-process (wall clock) and the simulator (simulated time).
 import { clientId, type ReplicaId, replicaId } from "../core/ids.ts";
-import { KvMachine, type KvSnapshot } from "../core/kv/kv-machine.ts";
 import type { KvOp, KvResult } from "../core/kv/kv.ts";
+import { KvMachine, type KvSnapshot } from "../core/kv/kv-machine.ts";
 import { defaultRaftOptions } from "../core/raft/types.ts";
 import { type GroupMessage, Replica } from "../core/replica/replica.ts";
 import { defaultKvSimOptions, runKvSimulation } from "../sim/kv-sim.ts";
@@ -27,7 +27,12 @@ export function benchCore(commands: number, batch: number): CoreBenchResult {
   const ids = [1, 2, 3].map(replicaId);
   const rng = new Rng(1);
   const options = {
-    raft: { ...defaultRaftOptions, maxBatch: Math.max(1, batch), maxInflight: 64, maxEntriesPerAppend: 64 },
+    raft: {
+      ...defaultRaftOptions,
+      maxBatch: Math.max(1, batch),
+      maxInflight: 64,
+      maxEntriesPerAppend: 64,
+    },
     snapshotEvery: 10_000,
     maxSessions: 1024,
     bugs: new Set<never>(),
@@ -79,7 +84,12 @@ export function benchCore(commands: number, batch: number): CoreBenchResult {
   while (seq < commands) {
     for (let i = 0; i < batch && seq < commands; i++) {
       seq++;
-      first.request({ type: "request", client, seq, op: { type: "put", key: `k${seq % 100}`, value: "v" } });
+      first.request({
+        type: "request",
+        client,
+        seq,
+        op: { type: "put", key: `k${seq % 100}`, value: "v" },
+      });
     }
     pump();
   }

@@ -12,7 +12,11 @@ function log(entries: Entry<string>[], commitIndex: number, snapshotIndex = 0): 
     entry: (i) => byIndex.get(i),
   };
 }
-const e = (index: number, term: number, ...cmds: string[]): Entry<string> => ({ index, term, cmds });
+const e = (index: number, term: number, ...cmds: string[]): Entry<string> => ({
+  index,
+  term,
+  cmds,
+});
 
 describe("ConsensusChecker", () => {
   it("accepts replicas that agree", () => {
@@ -25,7 +29,12 @@ describe("ConsensusChecker", () => {
     c.observeCommit(2, b);
     c.observeApply(1, [e(1, 1), e(2, 1, "x")]);
     c.observeApply(2, [e(1, 1), e(2, 1, "x")]);
-    c.checkLogs(new Map([[1, a], [2, b]]));
+    c.checkLogs(
+      new Map([
+        [1, a],
+        [2, b],
+      ]),
+    );
     expect(c.violations).toEqual([]);
   });
 
@@ -70,7 +79,12 @@ describe("ConsensusChecker", () => {
 
   it("reports logs that break log matching", () => {
     const c = new ConsensusChecker();
-    c.checkLogs(new Map([[1, log([e(1, 1, "a")], 0)], [2, log([e(1, 1, "b")], 0)]]));
+    c.checkLogs(
+      new Map([
+        [1, log([e(1, 1, "a")], 0)],
+        [2, log([e(1, 1, "b")], 0)],
+      ]),
+    );
     expect(c.violations.join()).toMatch(/log matching/);
     const d = new ConsensusChecker();
     d.checkLogs(

@@ -37,7 +37,9 @@ export class ConsensusChecker {
       this.leaders.set(term, replica);
       this.checkLeaderCompleteness(replica, term, log);
     } else if (known !== replica) {
-      this.fail(`election safety: replicas ${known} and ${replica} are both leader of term ${term}`);
+      this.fail(
+        `election safety: replicas ${known} and ${replica} are both leader of term ${term}`,
+      );
     }
   }
 
@@ -51,10 +53,15 @@ export class ConsensusChecker {
       const known = this.committed.get(i);
       if (known === undefined) this.committed.set(i, key);
       else if (known !== key) {
-        this.fail(`commit safety: index ${i} committed as ${known} and as ${key} (replica ${replica})`);
+        this.fail(
+          `commit safety: index ${i} committed as ${known} and as ${key} (replica ${replica})`,
+        );
       }
     }
-    this.checkedCommit.set(replica, Math.max(this.checkedCommit.get(replica) ?? 0, log.commitIndex));
+    this.checkedCommit.set(
+      replica,
+      Math.max(this.checkedCommit.get(replica) ?? 0, log.commitIndex),
+    );
     this.maxCommitted = Math.max(this.maxCommitted, log.commitIndex);
   }
 
@@ -70,7 +77,9 @@ export class ConsensusChecker {
       const known = this.applied.get(entry.index);
       if (known === undefined) this.applied.set(entry.index, key);
       else if (known !== key) {
-        this.fail(`apply safety: index ${entry.index} applied as ${known} and as ${key} (replica ${replica})`);
+        this.fail(
+          `apply safety: index ${entry.index} applied as ${known} and as ${key} (replica ${replica})`,
+        );
       }
     }
   }
@@ -98,7 +107,9 @@ export class ConsensusChecker {
         const known = byPosition.get(pos);
         if (known === undefined) byPosition.set(pos, key);
         else if (known !== key) {
-          this.fail(`log matching: two different entries at index ${i} term ${entry.term} (replica ${replica})`);
+          this.fail(
+            `log matching: two different entries at index ${i} term ${entry.term} (replica ${replica})`,
+          );
         }
       }
     }
@@ -140,7 +151,9 @@ export class ConsensusChecker {
       const known = this.committed.get(i);
       const entry = log.entry(i);
       if (known !== undefined && entry !== undefined && this.key(entry) !== known) {
-        this.fail(`leader completeness: leader ${replica} of term ${term} lacks committed index ${i}`);
+        this.fail(
+          `leader completeness: leader ${replica} of term ${term} lacks committed index ${i}`,
+        );
         return;
       }
     }

@@ -3,7 +3,10 @@ import { benchCore, benchSim } from "../bench/core-bench.ts";
 import type { CommandIo } from "./sim-command.ts";
 
 /** Runs the baseline benchmarks; `quick` shrinks them for smoke tests. */
-export function runBenchCommand(opts: { readonly json: boolean; readonly quick: boolean }, io: CommandIo): number {
+export function runBenchCommand(
+  opts: { readonly json: boolean; readonly quick: boolean },
+  io: CommandIo,
+): number {
   const n = opts.quick ? 2_000 : 50_000;
   const rounds = opts.quick ? 1 : 5;
   const core = [1, 64, 256].map((batch) => {
@@ -13,11 +16,7 @@ export function runBenchCommand(opts: { readonly json: boolean; readonly quick: 
     return runs[Math.floor(runs.length / 2)]!;
   });
   const simOps = opts.quick ? 2_000 : 20_000;
-  const sim = [
-    benchSim(1, 64, simOps),
-    benchSim(64, 64, simOps),
-    benchSim(256, 256, simOps),
-  ];
+  const sim = [benchSim(1, 64, simOps), benchSim(64, 64, simOps), benchSim(256, 256, simOps)];
   if (opts.json) {
     io.out(JSON.stringify({ core, sim }));
     return 0;

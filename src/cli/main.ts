@@ -27,15 +27,29 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
 
   program
     .command("sim")
-    .description("run seeds of a simulated cluster under faults and check safety, liveness and linearizability")
+    .description(
+      "run seeds of a simulated cluster under faults and check safety, liveness and linearizability",
+    )
     .option("--seed <n>", "first seed (alone: run just this seed)", "1")
     .option("--seeds <n>", "number of consecutive seeds to run", "1")
-    .option("--faults <spec>", "none | crash | partition | all | a comma list of crash,partition,oneway,drop,duplicate", "none")
+    .option(
+      "--faults <spec>",
+      "none | crash | partition | all | a comma list of crash,partition,oneway,drop,duplicate",
+      "none",
+    )
     .option("--ops <n>", "client operations per seed", String(200))
     .option("--replicas <n>", "replicas in the group", "3")
     .option("--clients <n>", "concurrent clients", "5")
-    .addOption(new Option("--bug <name>", "build the replicas with a deliberate bug (stale-read, early-ack)"))
-    .option("--history-out <file>", "write the history (first failing seed, else the last) as JSON lines")
+    .addOption(
+      new Option(
+        "--bug <name>",
+        "build the replicas with a deliberate bug (stale-read, early-ack)",
+      ),
+    )
+    .option(
+      "--history-out <file>",
+      "write the history (first failing seed, else the last) as JSON lines",
+    )
     .option("--json", "make the last line of stdout a JSON summary", false)
     .action((raw: Record<string, string | boolean | undefined>) => {
       status = runSimCommand(

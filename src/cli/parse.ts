@@ -2,7 +2,12 @@
 import { InputError } from "../core/errors.ts";
 
 /** Parses a non-negative (or, with min, bounded) integer flag value. */
-export function parseIntFlag(flag: string, raw: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function parseIntFlag(
+  flag: string,
+  raw: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (!/^-?\d+$/.test(raw.trim())) {
     throw new InputError(`${flag}: expected an integer, got "${raw}"`);
   }

@@ -92,7 +92,8 @@ export function runSimCommand(o: SimCommandOptions, io: CommandIo): number {
         historyResult = result;
       }
       io.out(`seed ${seed}: ${result.violations.length} violation(s)`);
-      for (const v of result.violations.slice(0, 3)) io.out(`  ${v.split("\n").slice(0, 12).join("\n  ")}`);
+      for (const v of result.violations.slice(0, 3))
+        io.out(`  ${v.split("\n").slice(0, 12).join("\n  ")}`);
       io.out(`  replay: ${replayCommand(o, seed)}`);
     } else if (!o.json) {
       io.out(
@@ -120,7 +121,9 @@ export function runSimCommand(o: SimCommandOptions, io: CommandIo): number {
   else {
     io.out(
       `${o.seeds} seed(s), ${ops} operations, ${violations} violation(s)` +
-        (firstFailingSeed === null ? "" : `; first failing seed ${firstFailingSeed}: ${summary.replay}`),
+        (firstFailingSeed === null
+          ? ""
+          : `; first failing seed ${firstFailingSeed}: ${summary.replay}`),
     );
   }
   return violations > 0 ? 1 : 0;

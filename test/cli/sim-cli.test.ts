@@ -38,7 +38,10 @@ describe("dssmr sim", () => {
     const file = join(dir, "h.jsonl");
     const r = await cli("sim", "--seed", "3", "--ops", "30", "--history-out", file);
     expect(r.status).toBe(0);
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(30);
     expect(lines[0]).toHaveProperty("client");
     expect(lines[0]).toHaveProperty("operation");
@@ -60,11 +63,17 @@ describe("dssmr sim", () => {
   });
 
   it("runs as a real process through bin/dssmr.js", () => {
-    const out = execFileSync(process.execPath, ["bin/dssmr.js", "sim", "--seed", "5", "--ops", "20", "--json"], {
+    const out = execFileSync(
+      process.execPath,
+      ["bin/dssmr.js", "sim", "--seed", "5", "--ops", "20", "--json"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toMatchObject({ violations: 0 });
+    const bad = spawnSync(process.execPath, ["bin/dssmr.js", "sim", "--nope"], {
       encoding: "utf8",
     });
-    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toMatchObject({ violations: 0 });
-    const bad = spawnSync(process.execPath, ["bin/dssmr.js", "sim", "--nope"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
   });
 });

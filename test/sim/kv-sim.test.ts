@@ -45,16 +45,19 @@ describe("kv simulation", () => {
     }
   });
 
-  it.each(["stale-read", "early-ack"] as const)("catches the deliberate bug %s within a few dozen seeds", (bug) => {
-    let failing: number | null = null;
-    for (let seed = 1; seed <= 40 && failing === null; seed++) {
-      if (run({ seed, faults: all, bug }).violations.length > 0) failing = seed;
-    }
-    expect(failing).not.toBeNull();
-    // The failing seed replays to the same violations.
-    const again = run({ seed: failing!, faults: all, bug });
-    const first = run({ seed: failing!, faults: all, bug });
-    expect(again.violations).toEqual(first.violations);
-    expect(again.violations.join()).toMatch(/linearizability/);
-  });
+  it.each(["stale-read", "early-ack"] as const)(
+    "catches the deliberate bug %s within a few dozen seeds",
+    (bug) => {
+      let failing: number | null = null;
+      for (let seed = 1; seed <= 40 && failing === null; seed++) {
+        if (run({ seed, faults: all, bug }).violations.length > 0) failing = seed;
+      }
+      expect(failing).not.toBeNull();
+      // The failing seed replays to the same violations.
+      const again = run({ seed: failing!, faults: all, bug });
+      const first = run({ seed: failing!, faults: all, bug });
+      expect(again.violations).toEqual(first.violations);
+      expect(again.violations.join()).toMatch(/linearizability/);
+    },
+  );
 });

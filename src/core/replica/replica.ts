@@ -66,16 +66,22 @@ export class Replica<Op, Res, Snap> {
   readonly raft: Raft<Command<Op>, ReplicaSnapshot<Snap, Res>>;
   private readonly app: StateMachine<Op, Res, Snap>;
   private readonly sessions: SessionTable<Res>;
+  private readonly options: ReplicaOptions;
+  private readonly makeApp: () => StateMachine<Op, Res, Snap>;
   private replies: ClientResponse<Res>[] = [];
 
   constructor(
     identity: RaftIdentity,
-    private readonly options: ReplicaOptions,
-    private readonly makeApp: () => StateMachine<Op, Res, Snap>,
+    options: ReplicaOptions,
+    makeApp: () => StateMachine<Op, Res, Snap>,
     restored: GroupStorage<Op, Res, Snap>,
   ) {
+    this.options = options;
+    this.makeApp = makeApp;
     if (!Number.isInteger(options.snapshotEvery) || options.snapshotEvery < 1) {
-      throw new ConfigError(`snapshotEvery must be a positive integer, got ${options.snapshotEvery}`);
+      throw new ConfigError(
+        `snapshotEvery must be a positive integer, got ${options.snapshotEvery}`,
+      );
     }
     this.app = makeApp();
     this.sessions = new SessionTable<Res>(options.maxSessions);

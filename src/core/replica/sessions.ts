@@ -28,8 +28,10 @@ export type SessionSnapshot<Res> = readonly (readonly [ClientId, SessionEntry<Re
  */
 export class SessionTable<Res> {
   private readonly entries = new Map<ClientId, SessionEntry<Res>>();
+  private readonly capacity: number;
 
-  constructor(private readonly capacity: number) {
+  constructor(capacity: number) {
+    this.capacity = capacity;
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new InvariantError(`session capacity must be a positive integer, got ${capacity}`);
     }
