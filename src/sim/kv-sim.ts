@@ -188,7 +188,7 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
           clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
           start: 20,
           end: faultEnd,
-          meanGap: Math.max(20, faultEnd / 8),
+          meanGap: Math.max(10, faultEnd / 16),
           maxDown: Math.floor((opts.replicas - 1) / 2),
           allowMajorityLoss: true,
           downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
