@@ -1,0 +1,90 @@
+// Proposals that arrived from other groups before this group applied the message's start.
+import type { ClientId, GroupId } from "../ids.ts";
+import type { EarlySnapshot } from "./types.ts";
+
+interface Early {
+  readonly client: ClientId;
+  readonly seq: number;
+  readonly proposals: Map<GroupId, number>;
+}
+
+/**
+ * Another group may activate a message (and send us its proposal) before the client's start
+ * reaches our log. The proposal is kept here until the message is activated here.
+ *
+ * Bounded by `capacity` messages. Honest peers cannot exceed it in practice: a proposal waits
+ * here only while its message is undecided at the proposer, so there are at most as many as the
+ * other groups' pending messages together. The caller refuses (does not consume) a channel
+ * message that would overflow it.
+ */
+export class EarlyProposals {
+  private readonly entries = new Map<string, Early>();
+  private readonly capacity: number;
+
+  /** `capacity`: most messages held at once. */
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  /** Number of messages with early proposals. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** True when a proposal for (client, seq) is held: some other group already activated it. */
+  has(client: ClientId, seq: number): boolean {
+    return this.entries.has(key(client, seq));
+  }
+
+  /**
+   * Records group `from`'s proposal `t` for (client, seq). False when the store is full and the
+   * message is not in it yet: nothing was recorded. A second proposal from the same group keeps
+   * the first (the channel delivers each once, so this is only defence).
+   */
+  add(client: ClientId, seq: number, from: GroupId, t: number): boolean {
+    const k = key(client, seq);
+    let e = this.entries.get(k);
+    if (e === undefined) {
+      if (this.entries.size >= this.capacity) return false;
+      e = { client, seq, proposals: new Map() };
+      this.entries.set(k, e);
+    }
+    if (!e.proposals.has(from)) e.proposals.set(from, t);
+    return true;
+  }
+
+  /** Removes and returns the proposals held for (client, seq), if any. */
+  take(client: ClientId, seq: number): Map<GroupId, number> | undefined {
+    const k = key(client, seq);
+    const e = this.entries.get(k);
+    if (e === undefined) return undefined;
+    this.entries.delete(k);
+    return e.proposals;
+  }
+
+  /** A copy for a snapshot, in insertion order. */
+  snapshot(): EarlySnapshot[] {
+    return [...this.entries.values()].map((e) => ({
+      client: e.client,
+      seq: e.seq,
+      proposals: [...e.proposals],
+    }));
+  }
+
+  /** Replaces the contents with a snapshot's. */
+  restore(snap: readonly EarlySnapshot[]): void {
+    this.entries.clear();
+    for (const e of snap) {
+      this.entries.set(key(e.client, e.seq), {
+        client: e.client,
+        seq: e.seq,
+        proposals: new Map(e.proposals),
+      });
+    }
+  }
+}
+
+// A string key: a Map keyed by strings iterates in insertion order, unlike a plain object.
+function key(client: ClientId, seq: number): string {
+  return `${client}/${seq}`;
+}

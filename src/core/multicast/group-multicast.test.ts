@@ -1,0 +1,805 @@
+// Tests of the group multicast state machine, wired into several groups by an in-memory harness.
+import { describe, expect, it } from "vitest";
+import { ConfigError, InvariantError } from "../errors.ts";
+import { type ClientId, clientId, groupId } from "../ids.ts";
+import { GroupMulticast } from "./group-multicast.ts";
+import type {
+  ApplyOutcome,
+  Delivery,
+  McastCommand,
+  McastMessage,
+  McastOptions,
+  McastSnapshot,
+  Timestamp,
+} from "./types.ts";
+
+type Msg = McastMessage<string>;
+type Cmd = McastCommand<string, string>;
+type Snap = McastSnapshot<string, string>;
+
+const g = groupId;
+
+/** A tiny seeded LCG (Numerical Recipes constants); `below(n)` uses the high bits. */
+class Lcg {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  below(n: number): number {
+    this.s = (Math.imul(this.s, 1664525) + 1013904223) >>> 0;
+    return Math.floor((this.s / 0x1_0000_0000) * n);
+  }
+  chance(p: number): boolean {
+    return this.below(1_000_000) < p * 1_000_000;
+  }
+}
+
+/** Builds a client's messages with their per-group FIFO chain (`prev`). */
+class TestClient {
+  readonly id: ClientId;
+  private seq = 0;
+  private readonly last = new Map<number, number>();
+  constructor(id: number) {
+    this.id = clientId(id);
+  }
+  make(dests: readonly number[], payload = ""): Msg {
+    const sorted = [...new Set(dests)].sort((a, b) => a - b);
+    this.seq++;
+    const prev = sorted.map((d) => this.last.get(d) ?? 0);
+    for (const d of sorted) this.last.set(d, this.seq);
+    return { client: this.id, seq: this.seq, dests: sorted.map(g), prev, payload };
+  }
+}
+
+const idOf = (m: { client: ClientId; seq: number }): string => `${m.client}:${m.seq}`;
+
+interface Delivered {
+  readonly id: string;
+  readonly ts: Timestamp;
+}
+
+/**
+ * Several groups, each a GroupMulticast; "the log" of a group is simply the sequence of `apply`
+ * calls made on it. Channel messages are carried from an outbox to the destination as `channel`
+ * commands, in any order and with duplicates; acks are carried back.
+ */
+class Net {
+  readonly groups = new Map<number, GroupMulticast<string, string>>();
+  readonly delivered = new Map<number, Delivered[]>();
+  readonly appReceived = new Map<number, string[]>();
+  /** Starts sent by clients and not yet appended. */
+  readonly inflight: { g: number; msg: Msg }[] = [];
+  /** Every start ever appended, for duplicates. */
+  readonly appended: { g: number; msg: Msg }[] = [];
+  /** Every channel command ever carried, for duplicates. */
+  readonly carried: { to: number; cmd: Cmd }[] = [];
+  /** Application hook: runs on each delivery, may call `send`. */
+  onDeliver: ((at: number, d: Delivery<string, string>) => void) | null = null;
+
+  constructor(ids: readonly number[], options: McastOptions = {}) {
+    for (const id of ids) {
+      this.groups.set(id, new GroupMulticast<string, string>(g(id), options));
+      this.delivered.set(id, []);
+      this.appReceived.set(id, []);
+    }
+  }
+
+  group(id: number): GroupMulticast<string, string> {
+    const gm = this.groups.get(id);
+    if (gm === undefined) throw new Error(`no group ${id}`);
+    return gm;
+  }
+
+  apply(at: number, cmd: Cmd): ApplyOutcome {
+    const gm = this.group(at);
+    const out = gm.apply(cmd);
+    for (const d of gm.takeDeliveries()) {
+      if (d.kind === "deliver") this.delivered.get(at)!.push({ id: idOf(d.msg), ts: d.ts });
+      else this.appReceived.get(at)!.push(`${d.from}>${d.payload}`);
+      this.onDeliver?.(at, d);
+    }
+    return out;
+  }
+
+  /** The client sends `msg` to the leader of every dest. */
+  multicast(msg: Msg): Msg {
+    for (const d of msg.dests) this.inflight.push({ g: d, msg });
+    return msg;
+  }
+
+  /** Appends the i-th in-flight start at its group. */
+  start(i: number): ApplyOutcome {
+    const [s] = this.inflight.splice(i, 1);
+    if (s === undefined) throw new Error(`no in-flight start ${i}`);
+    this.appended.push(s);
+    return this.apply(s.g, { kind: "start", msg: s.msg });
+  }
+
+  /** Appends the start of `msg` at group `at` (whether or not it was in flight there). */
+  startAt(at: number, msg: Msg): ApplyOutcome {
+    const i = this.inflight.findIndex((s) => s.g === at && s.msg === msg);
+    if (i >= 0) return this.start(i);
+    this.appended.push({ g: at, msg });
+    return this.apply(at, { kind: "start", msg });
+  }
+
+  /** Carries the k-th unacknowledged message of channel from → to and appends it at `to`. */
+  carry(from: number, to: number, k = 0): ApplyOutcome {
+    const box = this.group(from).outbox(g(to));
+    const body = box.bodies[k];
+    if (body === undefined) throw new Error(`channel ${from}>${to} has no message ${k}`);
+    const cmd: Cmd = { kind: "channel", from: g(from), seq: box.firstSeq + k, body };
+    this.carried.push({ to, cmd });
+    return this.apply(to, cmd);
+  }
+
+  /** Carries `to`'s acknowledgement of the channel from → to back to `from`. */
+  ack(from: number, to: number): ApplyOutcome {
+    return this.apply(from, { kind: "ack", from: g(to), upTo: this.group(to).received(g(from)) });
+  }
+
+  /** What a new leader of every group does: re-send every outbox entirely, in order, then ack. */
+  resendEverything(): void {
+    for (const [from, gm] of this.groups) {
+      for (const [to, box] of [...gm.outboxes()]) {
+        const n = box.bodies.length;
+        for (let k = 0; k < n; k++) this.carry(from, to, k);
+      }
+    }
+  }
+
+  /** A new leader re-appends every start the clients ever sent (clients retry to it). */
+  reappendStarts(): void {
+    for (const s of [...this.appended]) {
+      expect(this.apply(s.g, { kind: "start", msg: s.msg })).toBe("duplicate");
+    }
+  }
+
+  channelsBusy(): [number, number][] {
+    const busy: [number, number][] = [];
+    for (const [from, gm] of this.groups) for (const [to] of gm.outboxes()) busy.push([from, to]);
+    return busy;
+  }
+
+  quiescent(): boolean {
+    return this.inflight.length === 0 && this.channelsBusy().length === 0;
+  }
+
+  /** One random step: append a start, carry a channel message, carry an ack, or a duplicate. */
+  step(rng: Lcg, dupRate = 0.1): void {
+    if (rng.chance(dupRate) && this.appended.length > 0) {
+      const s = this.appended[rng.below(this.appended.length)]!;
+      this.apply(s.g, { kind: "start", msg: s.msg });
+      return;
+    }
+    if (rng.chance(dupRate) && this.carried.length > 0) {
+      const c = this.carried[rng.below(this.carried.length)]!;
+      this.apply(c.to, c.cmd);
+      return;
+    }
+    const busy = this.channelsBusy();
+    const choice = rng.below(3);
+    if ((choice === 0 || busy.length === 0) && this.inflight.length > 0) {
+      this.start(rng.below(this.inflight.length));
+      return;
+    }
+    const ch = busy[rng.below(busy.length)];
+    if (ch === undefined) return;
+    const [from, to] = ch;
+    if (choice === 2) {
+      this.ack(from, to);
+    } else {
+      const n = this.group(from).outbox(g(to)).bodies.length;
+      // Favour the head: that is what makes progress; the rest are re-sends and gaps.
+      this.carry(from, to, rng.chance(0.5) ? 0 : rng.below(n));
+    }
+  }
+
+  /** Random steps until everything is appended, carried and acknowledged. */
+  run(rng: Lcg, dupRate = 0.1): number {
+    let steps = 0;
+    while (!this.quiescent()) {
+      this.step(rng, dupRate);
+      if (++steps > 200_000) throw new Error("no progress");
+    }
+    return steps;
+  }
+
+  /** Appends everything in a fixed order: starts first, then channel traffic until quiet. */
+  drain(): void {
+    while (this.inflight.length > 0) this.start(0);
+    while (!this.quiescent()) {
+      for (const [from, to] of this.channelsBusy()) {
+        this.carry(from, to);
+        this.ack(from, to);
+      }
+    }
+  }
+
+  ids(at: number): string[] {
+    return this.delivered.get(at)!.map((d) => d.id);
+  }
+}
+
+/** True when the union of the groups' delivery orders (consecutive pairs) has no cycle. */
+function acyclic(orders: readonly (readonly string[])[]): boolean {
+  const succ = new Map<string, Set<string>>();
+  const indeg = new Map<string, number>();
+  const node = (x: string) => {
+    if (!succ.has(x)) {
+      succ.set(x, new Set());
+      indeg.set(x, 0);
+    }
+  };
+  for (const order of orders) {
+    for (let i = 0; i < order.length; i++) {
+      node(order[i]!);
+      if (i === 0) continue;
+      const a = order[i - 1]!;
+      const b = order[i]!;
+      if (!succ.get(a)!.has(b)) {
+        succ.get(a)!.add(b);
+        indeg.set(b, indeg.get(b)! + 1);
+      }
+    }
+  }
+  const ready = [...indeg].filter(([, d]) => d === 0).map(([x]) => x);
+  let seen = 0;
+  while (ready.length > 0) {
+    const x = ready.pop()!;
+    seen++;
+    for (const y of succ.get(x)!) {
+      const d = indeg.get(y)! - 1;
+      indeg.set(y, d);
+      if (d === 0) ready.push(y);
+    }
+  }
+  return seen === succ.size;
+}
+
+/** Integrity, agreement (same final ts everywhere), acyclic order and FIFO per sender. */
+function checkRun(net: Net, msgs: readonly Msg[]): void {
+  const finalTs = new Map<string, Timestamp>();
+  for (const [id, log] of net.delivered) {
+    const ids = log.map((d) => d.id);
+    expect(new Set(ids).size, `group ${id} delivered a message twice`).toBe(ids.length);
+    const expected = msgs.filter((m) => m.dests.includes(g(id))).map(idOf);
+    expect([...ids].sort()).toEqual([...expected].sort());
+    for (const d of log) {
+      const seen = finalTs.get(d.id);
+      if (seen === undefined) finalTs.set(d.id, d.ts);
+      else expect(d.ts, `final ts of ${d.id}`).toEqual(seen);
+    }
+    // FIFO: a client's messages appear in ascending seq order.
+    const lastSeq = new Map<string, number>();
+    for (const d of log) {
+      const [c, s] = d.id.split(":").map(Number) as [number, number];
+      expect(s).toBeGreaterThan(lastSeq.get(String(c)) ?? 0);
+      lastSeq.set(String(c), s);
+    }
+  }
+  expect(acyclic([...net.delivered.keys()].map((id) => net.ids(id)))).toBe(true);
+}
+
+describe("GroupMulticast: single group", () => {
+  it("delivers a single-group message on the apply of its start", () => {
+    const gm = new GroupMulticast<string, string>(g(1));
+    const m = new TestClient(7).make([1], "hello");
+    expect(gm.apply({ kind: "start", msg: m })).toBe("applied");
+    expect(gm.takeDeliveries()).toEqual([{ kind: "deliver", msg: m, ts: { t: 1, g: g(1) } }]);
+    expect(gm.pendingCount).toBe(0);
+    expect(gm.clock).toBe(1);
+    expect(gm.deliveredSeq(clientId(7))).toBe(1);
+    expect([...gm.outboxes()]).toEqual([]);
+  });
+
+  it("ignores a start for another group and a malformed start", () => {
+    const gm = new GroupMulticast<string, string>(g(1));
+    const c = new TestClient(1);
+    expect(gm.apply({ kind: "start", msg: c.make([2]) })).toBe("ignored");
+    const bad: Msg = {
+      client: clientId(2),
+      seq: 1,
+      dests: [g(2), g(1)],
+      prev: [0, 0],
+      payload: "",
+    };
+    expect(gm.apply({ kind: "start", msg: bad })).toBe("ignored");
+    const badPrev: Msg = { client: clientId(2), seq: 1, dests: [g(1)], prev: [1], payload: "" };
+    expect(gm.apply({ kind: "start", msg: badPrev })).toBe("ignored");
+    expect(gm.takeDeliveries()).toEqual([]);
+    expect(gm.clock).toBe(0);
+  });
+
+  it("rejects bad options", () => {
+    expect(() => new GroupMulticast(g(1), { maxPending: 0 })).toThrow(ConfigError);
+    expect(() => new GroupMulticast(g(1), { maxEarly: 1.5 })).toThrow(ConfigError);
+  });
+});
+
+describe("GroupMulticast: global messages", () => {
+  it("delivers a message to 2 and to 3 groups with the same final timestamp everywhere", () => {
+    for (const dests of [
+      [1, 2],
+      [1, 2, 3],
+    ]) {
+      const net = new Net([1, 2, 3]);
+      const c = new TestClient(1);
+      // Different clocks per group first, so the final timestamp is a real max.
+      const msgs = [[1], [1], [2], dests].map((d) => net.multicast(c.make(d)));
+      const m = msgs[3]!;
+      net.drain();
+      checkRun(net, msgs);
+      const finals = dests.map((d) => net.delivered.get(d)!.find((x) => x.id === idOf(m))!.ts);
+      expect(new Set(finals.map((t) => `${t.t}/${t.g}`)).size).toBe(1);
+      expect(finals[0]).toEqual({ t: 3, g: g(1) });
+      for (const d of dests) expect(net.group(d).pendingCount).toBe(0);
+    }
+  });
+
+  it("orders two concurrent global messages the same way at every common dest, any interleaving", () => {
+    for (const dests of [
+      [
+        [1, 2],
+        [1, 2],
+      ],
+      [
+        [1, 2, 3],
+        [2, 3],
+      ],
+      [
+        [1, 2, 3],
+        [1, 2, 3],
+      ],
+    ]) {
+      const orders = new Set<string>();
+      for (let seed = 1; seed <= 300; seed++) {
+        const net = new Net([1, 2, 3]);
+        const msgs = [
+          net.multicast(new TestClient(1).make(dests[0]!)),
+          net.multicast(new TestClient(2).make(dests[1]!)),
+        ];
+        net.run(new Lcg(seed));
+        checkRun(net, msgs);
+        orders.add(net.ids(2).join(","));
+      }
+      // Both orders occur over the interleavings: the test explores them.
+      expect(orders.size).toBe(2);
+    }
+  });
+
+  it("keeps a proposal that arrives before the start and uses it", () => {
+    const net = new Net([1, 2]);
+    const m = new TestClient(1).make([1, 2]);
+    expect(net.startAt(1, m)).toBe("applied");
+    expect(net.carry(1, 2)).toBe("applied"); // group 1's proposal reaches group 2 first
+    expect(net.group(2).earlyCount).toBe(1);
+    expect(net.group(2).isKnown(m.client, m.seq)).toBe(false);
+    expect(net.startAt(2, m)).toBe("applied");
+    expect(net.group(2).earlyCount).toBe(0);
+    expect(net.ids(2)).toEqual([idOf(m)]); // group 2 had both proposals at activation
+    expect(net.ids(1)).toEqual([]);
+    expect(net.carry(2, 1)).toBe("applied");
+    expect(net.ids(1)).toEqual([idOf(m)]);
+    expect(net.delivered.get(1)![0]!.ts).toEqual(net.delivered.get(2)![0]!.ts);
+  });
+
+  it("ignores duplicate starts and duplicate channel messages", () => {
+    const net = new Net([1, 2]);
+    const m = new TestClient(1).make([1, 2]);
+    net.startAt(1, m);
+    expect(net.apply(1, { kind: "start", msg: m })).toBe("duplicate");
+    expect(net.group(1).clock).toBe(1);
+    net.startAt(2, m);
+    expect(net.carry(1, 2)).toBe("applied");
+    expect(net.carry(1, 2)).toBe("duplicate"); // not acknowledged yet: a re-send
+    expect(net.carry(2, 1)).toBe("applied");
+    expect(net.apply(1, net.carried.at(-1)!.cmd)).toBe("duplicate");
+    expect(net.apply(1, { kind: "start", msg: m })).toBe("duplicate"); // after delivery too
+    expect(net.apply(2, { kind: "start", msg: m })).toBe("duplicate");
+    expect(net.ids(1)).toEqual([idOf(m)]);
+    expect(net.ids(2)).toEqual([idOf(m)]);
+  });
+
+  it("ignores a channel message that leaves a gap", () => {
+    const net = new Net([1, 2]);
+    const c = new TestClient(1);
+    net.startAt(1, c.make([1, 2]));
+    net.startAt(1, c.make([1, 2]));
+    expect(net.group(1).outbox(g(2)).bodies.length).toBe(1); // FIFO: the second waits
+    const m3 = new TestClient(2).make([1, 2]);
+    net.startAt(1, m3);
+    expect(net.group(1).outbox(g(2)).bodies.length).toBe(2);
+    expect(net.carry(1, 2, 1)).toBe("ignored");
+    expect(net.group(2).received(g(1))).toBe(0);
+    expect(net.carry(1, 2, 0)).toBe("applied");
+    expect(net.carry(1, 2, 1)).toBe("applied");
+    expect(net.group(2).received(g(1))).toBe(2);
+  });
+});
+
+describe("GroupMulticast: FIFO per sender", () => {
+  it("delivers m2 after m1 even when m2's start reaches the common group first", () => {
+    const net = new Net([1, 2]);
+    const c = new TestClient(1);
+    const m1 = c.make([1, 2]);
+    const m2 = c.make([2]);
+    expect(m2.prev).toEqual([1]);
+    expect(net.startAt(2, m2)).toBe("applied");
+    expect(net.group(2).waitingCount).toBe(1);
+    expect(net.group(2).isKnown(m2.client, m2.seq)).toBe(true);
+    expect(net.apply(2, { kind: "start", msg: m2 })).toBe("duplicate");
+    expect(net.ids(2)).toEqual([]);
+    net.startAt(2, m1);
+    expect(net.ids(2)).toEqual([]); // m1 undecided, m2 still waits
+    net.startAt(1, m1);
+    net.carry(1, 2);
+    expect(net.ids(2)).toEqual([idOf(m1), idOf(m2)]);
+    expect(net.group(2).waitingCount).toBe(0);
+    net.carry(2, 1);
+    expect(net.ids(1)).toEqual([idOf(m1)]);
+  });
+
+  it("gives the follower a timestamp above its predecessor's final one", () => {
+    const net = new Net([1, 2]);
+    // Push group 1's clock ahead so m1's final timestamp is far above group 2's clock.
+    const other = new TestClient(9);
+    for (let i = 0; i < 5; i++) net.startAt(1, other.make([1]));
+    const c = new TestClient(1);
+    const m1 = c.make([1, 2]);
+    const m2 = c.make([2]);
+    net.startAt(2, m1);
+    net.startAt(2, m2);
+    net.startAt(1, m1);
+    net.carry(1, 2);
+    const [d1, d2] = net.delivered.get(2)!;
+    expect(d1).toEqual({ id: idOf(m1), ts: { t: 6, g: g(1) } });
+    expect(d2).toEqual({ id: idOf(m2), ts: { t: 7, g: g(2) } });
+  });
+
+  it("keeps pipelined messages of many clients in order over random interleavings", () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const rng = new Lcg(seed * 7919);
+      const net = new Net([1, 2, 3]);
+      const msgs: Msg[] = [];
+      for (let ci = 1; ci <= 3; ci++) {
+        const c = new TestClient(ci);
+        for (let k = 0; k < 4; k++) {
+          const dests = [1, 2, 3].filter(() => rng.chance(0.5));
+          msgs.push(net.multicast(c.make(dests.length > 0 ? dests : [1 + rng.below(3)])));
+        }
+      }
+      net.run(rng);
+      checkRun(net, msgs);
+    }
+  });
+});
+
+describe("GroupMulticast: acyclic order", () => {
+  it("keeps the union of delivery orders over 3 groups acyclic under random interleavings", () => {
+    for (let seed = 1; seed <= 150; seed++) {
+      const rng = new Lcg(seed);
+      const net = new Net([1, 2, 3]);
+      const clients = [1, 2, 3, 4, 5].map((i) => new TestClient(i));
+      const msgs: Msg[] = [];
+      for (let k = 0; k < 12; k++) {
+        const c = clients[rng.below(clients.length)]!;
+        const dests = [1, 2, 3].filter(() => rng.chance(0.6));
+        msgs.push(net.multicast(c.make(dests.length > 0 ? dests : [1 + rng.below(3)])));
+        // Some clients send later, in the middle of the traffic.
+        for (let s = rng.below(6); s > 0 && !net.quiescent(); s--) net.step(rng);
+      }
+      net.run(rng, 0.15);
+      checkRun(net, msgs);
+    }
+  });
+
+  it("delivers reliable app messages exactly once, in send order", () => {
+    const net = new Net([1, 2, 3]);
+    net.onDeliver = (at, d) => {
+      if (d.kind !== "deliver") return;
+      for (const to of d.msg.dests) if (to !== at) net.group(at).send(to, `${d.msg.seq}`);
+    };
+    const c = new TestClient(1);
+    const msgs = [c.make([1, 2]), c.make([2, 3]), c.make([1, 2, 3])].map((m) => net.multicast(m));
+    net.run(new Lcg(42), 0.2);
+    checkRun(net, msgs);
+    const got = (id: number) => [...net.appReceived.get(id)!].sort();
+    expect(got(1)).toEqual(["2>1", "2>3", "3>3"]);
+    expect(got(2)).toEqual(["1>1", "1>3", "3>2", "3>3"]);
+    expect(got(3)).toEqual(["1>3", "2>2", "2>3"]);
+    // Per channel, in send order (the sender delivered in FIFO order, so seq order).
+    expect(net.appReceived.get(2)!.filter((x) => x.startsWith("3>"))).toEqual(["3>2", "3>3"]);
+  });
+});
+
+describe("GroupMulticast: channels", () => {
+  it("trims the outbox on ack and ignores stale or impossible acks", () => {
+    const gm = new GroupMulticast<string, string>(g(1));
+    gm.send(g(2), "a");
+    gm.send(g(2), "b");
+    gm.send(g(2), "c");
+    gm.send(g(3), "x");
+    expect(gm.outbox(g(2))).toEqual({
+      firstSeq: 1,
+      bodies: ["a", "b", "c"].map((payload) => ({ type: "app", payload })),
+    });
+    expect(gm.apply({ kind: "ack", from: g(2), upTo: 2 })).toBe("applied");
+    expect(gm.outbox(g(2))).toEqual({ firstSeq: 3, bodies: [{ type: "app", payload: "c" }] });
+    expect(gm.apply({ kind: "ack", from: g(2), upTo: 1 })).toBe("duplicate");
+    expect(gm.apply({ kind: "ack", from: g(2), upTo: 9 })).toBe("ignored");
+    expect(gm.apply({ kind: "ack", from: g(2), upTo: 3 })).toBe("applied");
+    expect([...gm.outboxes()].map(([to]) => to)).toEqual([g(3)]);
+    gm.send(g(2), "d");
+    expect(gm.outbox(g(2))).toEqual({ firstSeq: 4, bodies: [{ type: "app", payload: "d" }] });
+    expect(() => gm.send(g(1), "self")).toThrow(InvariantError);
+  });
+});
+
+describe("GroupMulticast: leader changes", () => {
+  type Step = readonly ["start", number] | readonly ["carry" | "ack", number, number];
+  const script: readonly Step[] = [
+    ["start", 2],
+    ["carry", 2, 3],
+    ["start", 1],
+    ["carry", 1, 2],
+    ["carry", 2, 1],
+    ["ack", 2, 1],
+    ["start", 3],
+    ["carry", 3, 1],
+    ["carry", 1, 3],
+    ["carry", 3, 2],
+    ["ack", 1, 2],
+  ];
+
+  /** Background traffic so the groups' clocks differ, then one global message m. */
+  function scenario(): { net: Net; m: Msg } {
+    const net = new Net([1, 2, 3]);
+    const bg = new TestClient(9);
+    for (let i = 0; i < 3; i++) net.startAt(1, bg.make([1]));
+    net.startAt(3, bg.make([3]));
+    return { net, m: new TestClient(1).make([1, 2, 3]) };
+  }
+
+  /** Plays a step; one that a new leader already did is a duplicate or finds its channel empty. */
+  function play(net: Net, m: Msg, step: Step): void {
+    if (step[0] === "start") net.startAt(step[1], m);
+    else if (step[0] === "ack") net.ack(step[1], step[2]);
+    else if (net.group(step[1]).outbox(g(step[2])).bodies.length > 0) net.carry(step[1], step[2]);
+  }
+
+  /** A new leader in every group: clients retry their starts to it, it re-sends every outbox. */
+  function leaderChange(net: Net): void {
+    net.reappendStarts();
+    net.resendEverything();
+  }
+
+  it("delivers the same at every group when a new leader takes over at any step", () => {
+    const base = scenario();
+    for (const step of script) play(base.net, base.m, step);
+    base.net.drain();
+    const expected = [1, 2, 3].map((id) => base.net.delivered.get(id));
+    expect(expected[0]!.at(-1)).toEqual({ id: idOf(base.m), ts: { t: 4, g: g(1) } });
+    expect(expected[1]).toEqual([{ id: idOf(base.m), ts: { t: 4, g: g(1) } }]);
+
+    for (let k = 0; k < script.length; k++) {
+      const { net, m } = scenario();
+      script.forEach((step, i) => {
+        if (i === k) leaderChange(net);
+        play(net, m, step);
+      });
+      net.drain();
+      expect([1, 2, 3].map((id) => net.delivered.get(id))).toEqual(expected);
+    }
+
+    // And a leader change after every single step.
+    const { net, m } = scenario();
+    for (const step of script) {
+      play(net, m, step);
+      leaderChange(net);
+    }
+    net.drain();
+    expect([1, 2, 3].map((id) => net.delivered.get(id))).toEqual(expected);
+  });
+});
+
+describe("GroupMulticast: snapshots", () => {
+  function runWithRestore(seed: number, restoreAt: number | null): { net: Net; snaps: Snap[] } {
+    const rng = new Lcg(seed);
+    const net = new Net([1, 2, 3]);
+    net.onDeliver = (at, d) => {
+      if (d.kind === "deliver" && d.msg.payload === "relay") {
+        for (const to of [1, 2, 3]) if (to !== at) net.group(at).send(g(to), `r${d.msg.seq}`);
+      }
+    };
+    const clients = [1, 2, 3].map((i) => new TestClient(i));
+    for (let k = 0; k < 10; k++) {
+      const dests = [1, 2, 3].filter(() => rng.chance(0.6));
+      const c = clients[rng.below(3)]!;
+      net.multicast(c.make(dests.length > 0 ? dests : [2], rng.chance(0.3) ? "relay" : ""));
+    }
+    let steps = 0;
+    while (!net.quiescent()) {
+      if (steps === restoreAt) {
+        for (const [id, gm] of net.groups) {
+          const copy = JSON.parse(JSON.stringify(gm.snapshot())) as Snap;
+          const fresh = new GroupMulticast<string, string>(g(id));
+          fresh.restore(copy);
+          expect(fresh.snapshot()).toEqual(gm.snapshot());
+          net.groups.set(id, fresh);
+        }
+      }
+      net.step(rng);
+      steps++;
+    }
+    return { net, snaps: [...net.groups.values()].map((gm) => gm.snapshot()) };
+  }
+
+  it("continues identically after a snapshot is restored mid-protocol", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const base = runWithRestore(seed, null);
+      for (const at of [0, 3, 10, 25, 60]) {
+        const run = runWithRestore(seed, at);
+        expect(run.net.delivered).toEqual(base.net.delivered);
+        expect(run.net.appReceived).toEqual(base.net.appReceived);
+        expect(run.snaps).toEqual(base.snaps);
+      }
+    }
+  });
+
+  it("holds pending, waiting and early state in a restorable snapshot", () => {
+    const net = new Net([1, 2]);
+    const c = new TestClient(1);
+    const m1 = c.make([1, 2]);
+    const m2 = c.make([2]);
+    const m3 = new TestClient(2).make([1, 2]);
+    net.startAt(2, m2); // waiting at 2
+    net.startAt(2, m1); // undecided at 2
+    net.startAt(1, m3);
+    net.carry(1, 2); // early proposal for m3 at 2
+    const gm = net.group(2);
+    expect([gm.pendingCount, gm.waitingCount, gm.earlyCount]).toEqual([1, 1, 1]);
+    const snap = JSON.parse(JSON.stringify(gm.snapshot())) as Snap;
+    const copy = GroupMulticast.fromSnapshot(snap);
+    expect([copy.pendingCount, copy.waitingCount, copy.earlyCount]).toEqual([1, 1, 1]);
+    expect(copy.isKnown(m2.client, m2.seq)).toBe(true);
+    expect(copy.clock).toBe(gm.clock);
+    expect(() => new GroupMulticast<string, string>(g(1)).restore(snap)).toThrow(InvariantError);
+  });
+
+  it("refuses to snapshot with deliveries not yet taken", () => {
+    const gm = new GroupMulticast<string, string>(g(1));
+    gm.apply({ kind: "start", msg: new TestClient(1).make([1]) });
+    expect(() => gm.snapshot()).toThrow(InvariantError);
+  });
+});
+
+describe("GroupMulticast: bounds", () => {
+  it("refuses starts beyond maxPending, unless another group already proposed", () => {
+    const net = new Net([1, 2], { maxPending: 2 });
+    const msgs = [1, 2, 3, 4].map((i) => new TestClient(i).make([1, 2]));
+    expect(net.startAt(1, msgs[0]!)).toBe("applied");
+    expect(net.startAt(1, msgs[1]!)).toBe("applied");
+    expect(net.startAt(1, msgs[2]!)).toBe("refused");
+    expect(net.group(1).isKnown(msgs[2]!.client, msgs[2]!.seq)).toBe(false);
+    // Group 2 is full with m3 and m4, which group 1 refused: without the exception, both
+    // groups would wait on each other forever.
+    expect(net.startAt(2, msgs[2]!)).toBe("applied");
+    expect(net.startAt(2, msgs[3]!)).toBe("applied");
+    net.carry(2, 1);
+    net.carry(2, 1, 1);
+    expect(net.group(1).earlyCount).toBe(2);
+    expect(net.startAt(1, msgs[2]!)).toBe("applied"); // over the cap: group 2 proposed already
+    expect(net.startAt(1, msgs[3]!)).toBe("applied");
+    expect(net.group(1).pendingCount).toBe(4);
+    net.carry(1, 2);
+    net.carry(1, 2, 1);
+    expect(net.group(2).earlyCount).toBe(2);
+    expect(net.startAt(2, msgs[0]!)).toBe("applied"); // group 1 proposed it too
+    expect(net.startAt(2, msgs[1]!)).toBe("applied");
+    net.drain();
+    checkRun(net, msgs);
+  });
+
+  it("refuses a client's waiting messages beyond maxWaitingPerClient", () => {
+    const gm = new GroupMulticast<string, string>(g(2), { maxWaitingPerClient: 2 });
+    const c = new TestClient(1);
+    const m1 = c.make([1, 2]);
+    const rest = [c.make([2]), c.make([2]), c.make([2])];
+    expect(gm.apply({ kind: "start", msg: rest[0]! })).toBe("applied");
+    expect(gm.apply({ kind: "start", msg: rest[1]! })).toBe("applied");
+    expect(gm.apply({ kind: "start", msg: rest[2]! })).toBe("refused");
+    expect(gm.apply({ kind: "start", msg: m1 })).toBe("applied"); // the head is never waiting
+    expect(gm.waitingCount).toBe(2);
+  });
+
+  it("refuses, without consuming it, an early proposal that would overflow the store", () => {
+    const net = new Net([1, 2], { maxEarly: 1 });
+    const a = new TestClient(1).make([1, 2]);
+    const b = new TestClient(2).make([1, 2]);
+    net.startAt(1, a);
+    net.startAt(1, b);
+    expect(net.carry(1, 2, 0)).toBe("applied");
+    expect(net.carry(1, 2, 1)).toBe("refused");
+    expect(net.group(2).received(g(1))).toBe(1);
+    net.startAt(2, a); // drains the store
+    expect(net.carry(1, 2, 1)).toBe("applied");
+    net.startAt(2, b);
+    net.drain();
+    checkRun(net, [a, b]);
+  });
+
+  it("handles 10k pending messages at one group without quadratic work", () => {
+    const n = 10_000;
+    const net = new Net([1, 2], { maxPending: n, maxEarly: n, maxWaitingPerClient: n });
+    const clients = Array.from({ length: 100 }, (_, i) => new TestClient(i + 1));
+    const msgs = Array.from({ length: n }, (_, i) => clients[i % 100]!.make([1, 2]));
+    for (const m of msgs) net.startAt(1, m);
+    // Only each client's head is activated; the rest waits in FIFO order.
+    expect(net.group(1).pendingCount + net.group(1).waitingCount).toBe(n);
+    for (const m of msgs) net.startAt(2, m);
+    net.drain();
+    expect(net.ids(1)).toEqual(net.ids(2));
+    expect(net.ids(1).length).toBe(n);
+
+    const single = new GroupMulticast<string, string>(g(1), { maxPending: n });
+    const others = Array.from({ length: n }, (_, i) => new TestClient(i + 1).make([1, 2]));
+    for (const m of others) single.apply({ kind: "start", msg: m });
+    expect(single.pendingCount).toBe(n);
+    // Proposals in reverse order: the head of the undecided queue decides last.
+    for (let i = n - 1; i >= 0; i--) {
+      const m = others[i]!;
+      const body = { type: "proposal", client: m.client, seq: m.seq, ts: 1 } as const;
+      single.apply({ kind: "channel", from: g(2), seq: n - i, body });
+    }
+    expect(single.takeDeliveries().length).toBe(n);
+    expect(single.pendingCount).toBe(0);
+  });
+});
+
+describe("GroupMulticast: determinism and the early-delivery bug", () => {
+  it("produces identical deliveries and outboxes from the same commands", () => {
+    const a = runSeed(5, {});
+    const b = runSeed(5, {});
+    expect(a.delivered).toEqual(b.delivered);
+    expect([...a.groups.values()].map((x) => x.snapshot())).toEqual(
+      [...b.groups.values()].map((x) => x.snapshot()),
+    );
+  });
+
+  it("delivers at the local timestamp with earlyDelivery, breaking the order", () => {
+    const schedule = (net: Net) => {
+      const m1 = new TestClient(1).make([1, 2]);
+      const m2 = new TestClient(2).make([1, 2]);
+      net.startAt(1, m1);
+      net.startAt(2, m2);
+      net.startAt(1, m2);
+      net.startAt(2, m1);
+      net.drain();
+      return [m1, m2];
+    };
+    const good = new Net([1, 2]);
+    const msgs = schedule(good);
+    checkRun(good, msgs);
+    expect(good.ids(1)).toEqual(["2:1", "1:1"]);
+    expect(good.ids(2)).toEqual(["2:1", "1:1"]);
+
+    const bad = new Net([1, 2], { bugs: { earlyDelivery: true } });
+    schedule(bad);
+    expect(bad.ids(1)).toEqual(["1:1", "2:1"]);
+    expect(bad.ids(2)).toEqual(["2:1", "1:1"]);
+    expect(acyclic([bad.ids(1), bad.ids(2)])).toBe(false);
+  });
+
+  function runSeed(seed: number, options: McastOptions): Net {
+    const rng = new Lcg(seed);
+    const net = new Net([1, 2, 3], options);
+    const c = new TestClient(1);
+    const d = new TestClient(2);
+    for (let k = 0; k < 8; k++) {
+      net.multicast((k % 2 === 0 ? c : d).make([1 + (k % 3), 1 + ((k + 1) % 3)]));
+    }
+    net.run(rng);
+    return net;
+  }
+});

@@ -1,0 +1,430 @@
+// The replicated atomic multicast state of one group: fault-tolerant Skeen applied from its log.
+import { ConfigError, invariant } from "../errors.ts";
+import type { ClientId, GroupId } from "../ids.ts";
+import { Channels } from "./channels.ts";
+import { ClientFifo } from "./client-fifo.ts";
+import { EarlyProposals } from "./early-proposals.ts";
+import { MinHeap } from "./heap.ts";
+import { destIndex, validateMessage } from "./message.ts";
+import { compareFinal, mayPrecede, type Pending } from "./pending.ts";
+import { maxTs } from "./timestamp.ts";
+import type {
+  ApplyOutcome,
+  ChannelBody,
+  ClientSnapshot,
+  Delivery,
+  McastBugs,
+  McastCommand,
+  McastMessage,
+  McastOptions,
+  McastSnapshot,
+  OutboxView,
+  PendingSnapshot,
+  Timestamp,
+} from "./types.ts";
+import { UndecidedQueue } from "./undecided-queue.ts";
+
+/** Default bounds (see McastOptions). */
+export const defaultMcastOptions = {
+  maxPending: 10_000,
+  maxWaitingPerClient: 64,
+  maxEarly: 100_000,
+} as const;
+
+/**
+ * The multicast state machine of group `self`, applied to that group's committed log on every
+ * replica. It knows nothing of consensus: `apply` is called in log order, it never fails on
+ * input, and its outputs (deliveries, outboxes) are a pure function of the commands applied.
+ * The leader performs the sends that the outboxes describe, re-sending them until acknowledged
+ * (periodically and after a leader change), so a new leader re-sends the proposals of every
+ * pending message without any extra protocol.
+ *
+ * Protocol (DESIGN §2), per message m with dests D:
+ * - start(m) at g: ignore if known; else, once m's FIFO predecessor at g is final here,
+ *   activate: clock += 1, local ts (clock, g); a single-group message is final at once, else
+ *   send the local ts as a proposal to every other dest;
+ * - a proposal is recorded; when every dest's proposal is held, final = max (t, then group) and
+ *   clock = max(clock, final.t);
+ * - deliver, while possible, the message with the smallest final ts, unless an undecided
+ *   message has a smaller local ts (its final ts, at least its local one, might come first).
+ *
+ * Invariants:
+ * - state changes only in `apply` (and `send`, which the application calls while it processes
+ *   deliveries taken after an `apply`), so replicas at the same log index are identical;
+ * - the clock never decreases, and each activation takes a fresh clock value: (t, self) pairs
+ *   are unique, local timestamps grow in activation order;
+ * - a message is delivered at most once here, after its final timestamp is known, in ascending
+ *   (final t, final g, client, seq) order; final timestamps of delivered messages only grow;
+ * - every activated, undelivered message is either undecided (in `undecided`) or final (in
+ *   `finals`); `pendingCount` counts both.
+ *
+ * FIFO per sender: m2 (the client's next message to g after m1) is activated at g only once m1
+ * has its final timestamp here. Then local(m2) > clock >= final(m1).t at every common dest, so
+ * final(m2) > final(m1) everywhere: FIFO order is part of the timestamp order, which stays
+ * acyclic. Merely holding back m2's *delivery* behind m1 would not do: m2 could then carry a
+ * smaller timestamp than m1 while a third message sits between them in another group's order,
+ * and the groups' orders would form a cycle.
+ *
+ * Bounds (never grow without limit; refuse instead, the sender retries):
+ * - admitted messages (activated plus waiting) at most `maxPending`, and a client's waiting
+ *   messages at most `maxWaitingPerClient`: a start beyond either is refused. Exception: a start
+ *   for which another group's proposal is already held is always admitted. That group has
+ *   activated m and cannot deliver anything above m's timestamp until we propose, so refusing
+ *   could deadlock two full groups on each other; the exception is bounded by the early store.
+ * - early proposals at most `maxEarly` messages: a proposal that would overflow it is refused
+ *   (the channel message is not consumed, so the sender re-sends it later). With honest peers
+ *   this needs more early proposals than the other groups' pending messages together.
+ * - per-client records are kept for the group's life: one watermark record per client.
+ * A message whose client never sends its start to some dest (a crashed client) stays pending at
+ * the dests that have it and blocks their deliveries above it: clients must retry until done.
+ */
+export class GroupMulticast<P, R> {
+  /** The group this state belongs to. */
+  readonly self: GroupId;
+  private readonly maxPending: number;
+  private readonly maxWaitingPerClient: number;
+  private readonly bugs: McastBugs;
+
+  private clockValue = 0;
+  private pending = 0;
+  private waiting = 0;
+  private readonly clients = new Map<ClientId, ClientFifo<P>>();
+  private readonly undecided = new UndecidedQueue<P>();
+  private readonly finals = new MinHeap<Pending<P>>(compareFinal);
+  private readonly early: EarlyProposals;
+  private readonly channels = new Channels<P, R>();
+  private deliveries: Delivery<P, R>[] = [];
+
+  constructor(self: GroupId, options: McastOptions = {}) {
+    this.self = self;
+    this.maxPending = positive("maxPending", options.maxPending, defaultMcastOptions.maxPending);
+    this.maxWaitingPerClient = positive(
+      "maxWaitingPerClient",
+      options.maxWaitingPerClient,
+      defaultMcastOptions.maxWaitingPerClient,
+    );
+    this.early = new EarlyProposals(
+      positive("maxEarly", options.maxEarly, defaultMcastOptions.maxEarly),
+    );
+    this.bugs = options.bugs ?? {};
+  }
+
+  /** Applies one committed command; then delivers whatever became deliverable. */
+  apply(cmd: McastCommand<P, R>): ApplyOutcome {
+    let outcome: ApplyOutcome;
+    switch (cmd.kind) {
+      case "start":
+        outcome = this.start(cmd.msg);
+        break;
+      case "channel":
+        outcome = this.channel(cmd.from, cmd.seq, cmd.body);
+        break;
+      case "ack":
+        outcome = this.channels.ack(cmd.from, cmd.upTo);
+        break;
+    }
+    this.deliverReady();
+    return outcome;
+  }
+
+  /** The deliveries produced since the last call, in the order `apply` produced them. */
+  takeDeliveries(): Delivery<P, R>[] {
+    const out = this.deliveries;
+    this.deliveries = [];
+    return out;
+  }
+
+  /**
+   * The application (processing a delivery of this group, deterministically) sends `payload`
+   * reliably to group `to`: it joins the outbox for `to` with the next channel seq.
+   */
+  send(to: GroupId, payload: R): void {
+    invariant(to !== this.self, `group ${to} sends an app message to itself`);
+    this.channels.push(to, { type: "app", payload });
+  }
+
+  /** Unacknowledged channel messages for `to` (a live view: read it before the next apply). */
+  outbox(to: GroupId): OutboxView<P, R> {
+    return this.channels.outbox(to);
+  }
+
+  /** Every non-empty outbox (live views, as for `outbox`). */
+  outboxes(): Iterable<[GroupId, OutboxView<P, R>]> {
+    return this.channels.outboxes();
+  }
+
+  /** Highest channel seq appended from `from`: what the leader acknowledges to `from`. */
+  received(from: GroupId): number {
+    return this.channels.received(from);
+  }
+
+  /** The logical clock. */
+  get clock(): number {
+    return this.clockValue;
+  }
+
+  /** Activated messages not yet delivered. */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  /** Started messages waiting for their FIFO predecessor. */
+  get waitingCount(): number {
+    return this.waiting;
+  }
+
+  /** Messages with proposals held before their start. */
+  get earlyCount(): number {
+    return this.early.size;
+  }
+
+  /** Highest seq of `client` delivered here (0 if none). */
+  deliveredSeq(client: ClientId): number {
+    return this.clients.get(client)?.delivered ?? 0;
+  }
+
+  /** True when a start of (client, seq) would be a duplicate: activated, waiting or delivered. */
+  isKnown(client: ClientId, seq: number): boolean {
+    return this.clients.get(client)?.knows(seq) ?? false;
+  }
+
+  /** A copy of the whole state. Deliveries must have been taken first (the app's state follows them). */
+  snapshot(): McastSnapshot<P, R> {
+    invariant(this.deliveries.length === 0, "snapshot with deliveries not yet taken");
+    const live: Pending<P>[] = [...this.undecided.undecided(), ...this.finals.values()];
+    live.sort((a, b) => a.local - b.local);
+    const pending: PendingSnapshot<P>[] = live.map((p) => ({
+      msg: p.msg,
+      local: p.local,
+      proposals: [...p.proposals],
+      final: p.final,
+    }));
+    const clients: ClientSnapshot<P>[] = [...this.clients].map(([client, f]) => ({
+      client,
+      activated: f.activated,
+      delivered: f.delivered,
+      waiting: [...f.waiting.values()],
+    }));
+    const channels = this.channels.snapshot();
+    return {
+      self: this.self,
+      clock: this.clockValue,
+      pending,
+      clients,
+      early: this.early.snapshot(),
+      received: channels.received,
+      outboxes: channels.outboxes,
+    };
+  }
+
+  /** A group's state rebuilt from its snapshot (options are configuration, not state). */
+  static fromSnapshot<P, R>(
+    snap: McastSnapshot<P, R>,
+    options: McastOptions = {},
+  ): GroupMulticast<P, R> {
+    const gm = new GroupMulticast<P, R>(snap.self, options);
+    gm.restore(snap);
+    return gm;
+  }
+
+  /** Replaces the whole state with a snapshot's (taken from this same group). */
+  restore(snap: McastSnapshot<P, R>): void {
+    invariant(snap.self === this.self, `group ${this.self} restores group ${snap.self}'s snapshot`);
+    this.clockValue = snap.clock;
+    this.deliveries = [];
+    this.clients.clear();
+    this.waiting = 0;
+    for (const c of snap.clients) {
+      const f = new ClientFifo<P>();
+      f.activated = c.activated;
+      f.delivered = c.delivered;
+      for (const m of c.waiting) f.waiting.set(m.prev[destIndex(m.dests, this.self)]!, m);
+      this.waiting += c.waiting.length;
+      this.clients.set(c.client, f);
+    }
+    this.undecided.clear();
+    this.finals.clear();
+    for (const s of snap.pending) {
+      const p: Pending<P> = {
+        msg: s.msg,
+        local: s.local,
+        proposals: new Map(s.proposals),
+        final: s.final,
+      };
+      if (p.final !== null) {
+        this.finals.push(p);
+      } else {
+        const f = this.clients.get(p.msg.client);
+        invariant(
+          f !== undefined && f.active === null,
+          "snapshot: undecided message without client",
+        );
+        f.active = p;
+        this.undecided.push(p);
+      }
+    }
+    this.pending = snap.pending.length;
+    this.early.restore(snap.early);
+    this.channels.restore(snap.received, snap.outboxes);
+  }
+
+  private start(msg: McastMessage<P>): ApplyOutcome {
+    if (validateMessage(msg) !== null) return "ignored";
+    const pos = destIndex(msg.dests, this.self);
+    if (pos < 0) return "ignored"; // not addressed to this group
+    const prev = msg.prev[pos]!;
+    const known = this.clients.get(msg.client);
+    if (known !== undefined) {
+      if (msg.seq <= known.activated) return "duplicate";
+      const other = known.waiting.get(prev);
+      if (other !== undefined) return other.seq === msg.seq ? "duplicate" : "ignored";
+      // Its predecessor here is older than a message already activated: a broken chain.
+      if (prev < known.activated) return "ignored";
+    }
+    const activated = known?.activated ?? 0;
+    const ready = prev === activated && (known?.active ?? null) === null;
+    if (!this.early.has(msg.client, msg.seq)) {
+      if (this.pending + this.waiting >= this.maxPending) return "refused";
+      if (!ready && (known?.waiting.size ?? 0) >= this.maxWaitingPerClient) return "refused";
+    }
+    let fifo = known;
+    if (fifo === undefined) {
+      fifo = new ClientFifo<P>();
+      this.clients.set(msg.client, fifo);
+    }
+    if (ready) {
+      this.activate(msg, fifo);
+    } else {
+      fifo.waiting.set(prev, msg);
+      this.waiting++;
+    }
+    return "applied";
+  }
+
+  private channel(from: GroupId, seq: number, body: ChannelBody<P, R>): ApplyOutcome {
+    if (from === this.self) return "ignored";
+    const last = this.channels.received(from);
+    if (seq <= last) return "duplicate";
+    if (seq !== last + 1) return "ignored"; // a gap: the sender re-sends from its first unacked
+    if (body.type === "app") {
+      this.channels.accept(from, seq);
+      this.deliveries.push({ kind: "channel", from, payload: body.payload });
+      return "applied";
+    }
+    const { client, seq: mseq, ts } = body;
+    const fifo = this.clients.get(client);
+    if (fifo !== undefined && mseq <= fifo.activated) {
+      const p = fifo.active;
+      // Otherwise the message is already final here: a proposal cannot be missing, so this one
+      // is from a group outside its dests, or the early-delivery bug finalised it without one.
+      if (p !== null && p.msg.seq === mseq) this.propose(p, fifo, from, ts);
+    } else if (!this.early.add(client, mseq, from, ts)) {
+      return "refused"; // not consumed: the sender re-sends it once starts have drained the store
+    }
+    this.channels.accept(from, seq);
+    return "applied";
+  }
+
+  /** Records group `from`'s proposal for the active message `p`; finalises it when complete. */
+  private propose(p: Pending<P>, fifo: ClientFifo<P>, from: GroupId, t: number): void {
+    if (destIndex(p.msg.dests, from) < 0 || p.proposals.has(from)) return;
+    p.proposals.set(from, t);
+    if (p.proposals.size === p.msg.dests.length) {
+      this.finalize(p, fifo, this.maxProposal(p));
+      this.activateSuccessors(fifo, p.msg.seq);
+    }
+  }
+
+  /** Activates `msg` (its FIFO predecessor here is final), then any successors that follow. */
+  private activate(msg: McastMessage<P>, fifo: ClientFifo<P>): void {
+    const p = this.activateOne(msg, fifo);
+    if (p.final !== null) this.activateSuccessors(fifo, msg.seq);
+  }
+
+  /** Activates waiting successors along the chain for as long as each becomes final at once. */
+  private activateSuccessors(fifo: ClientFifo<P>, seq: number): void {
+    for (;;) {
+      const next = fifo.takeSuccessor(seq);
+      if (next === undefined) return;
+      this.waiting--;
+      const p = this.activateOne(next, fifo);
+      if (p.final === null) return;
+      seq = next.seq;
+    }
+  }
+
+  private activateOne(msg: McastMessage<P>, fifo: ClientFifo<P>): Pending<P> {
+    invariant(fifo.active === null, `client ${msg.client}: two undecided messages at once`);
+    this.clockValue += 1;
+    const local = this.clockValue;
+    const p: Pending<P> = { msg, local, proposals: new Map([[this.self, local]]), final: null };
+    fifo.activated = msg.seq;
+    fifo.active = p;
+    this.pending++;
+    const early = this.early.take(msg.client, msg.seq);
+    if (msg.dests.length === 1 || this.bugs.earlyDelivery === true) {
+      // BUG on purpose when earlyDelivery: a multi-group message treats its local ts as final.
+      this.finalize(p, fifo, { t: local, g: this.self });
+    }
+    for (const d of msg.dests) {
+      if (d !== this.self) {
+        this.channels.push(d, { type: "proposal", client: msg.client, seq: msg.seq, ts: local });
+      }
+    }
+    if (p.final === null) {
+      if (early !== undefined) {
+        for (const [g, t] of early) {
+          if (g !== this.self && destIndex(msg.dests, g) >= 0) p.proposals.set(g, t);
+        }
+      }
+      if (p.proposals.size === msg.dests.length) this.finalize(p, fifo, this.maxProposal(p));
+      else this.undecided.push(p);
+    }
+    return p;
+  }
+
+  private maxProposal(p: Pending<P>): Timestamp {
+    let best: Timestamp | null = null;
+    for (const [g, t] of p.proposals) {
+      const ts = { t, g };
+      best = best === null ? ts : maxTs(best, ts);
+    }
+    invariant(best !== null, "a message without proposals");
+    return best;
+  }
+
+  private finalize(p: Pending<P>, fifo: ClientFifo<P>, ts: Timestamp): void {
+    invariant(p.final === null, "final timestamp set twice");
+    p.final = ts;
+    if (ts.t > this.clockValue) this.clockValue = ts.t;
+    fifo.active = null;
+    this.finals.push(p);
+  }
+
+  /** The delivery rule (see the class comment), until it stops. */
+  private deliverReady(): void {
+    for (;;) {
+      const f = this.finals.peek();
+      if (f === undefined) return;
+      const u = this.undecided.first();
+      if (u !== undefined && mayPrecede(u, this.self, f)) return;
+      this.finals.pop();
+      this.pending--;
+      const fifo = this.clients.get(f.msg.client);
+      invariant(fifo !== undefined, "delivering a message of an unknown client");
+      invariant(f.msg.seq > fifo.delivered, `client ${f.msg.client}: delivery out of FIFO order`);
+      fifo.delivered = f.msg.seq;
+      const ts = f.final;
+      invariant(ts !== null, "a message in the final heap without a final timestamp");
+      this.deliveries.push({ kind: "deliver", msg: f.msg, ts });
+    }
+  }
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) {
+    throw new ConfigError(`multicast ${name} must be a positive integer, got ${v}`);
+  }
+  return v;
+}

@@ -1,0 +1,150 @@
+// Atomic multicast contract of one group: messages, log commands, channel bodies, deliveries, snapshot.
+import type { ClientId, GroupId } from "../ids.ts";
+
+/**
+ * A multicast message as the client builds it. Its id is (client, seq); seq grows per client.
+ * Messages are immutable once built: the state machine keeps references to them.
+ */
+export interface McastMessage<P> {
+  readonly client: ClientId;
+  readonly seq: number;
+  /** Destination groups: sorted ascending, unique, non-empty. */
+  readonly dests: readonly GroupId[];
+  /**
+   * For each dest (same positions as `dests`): the seq of this client's previous message that
+   * included that group, 0 if none. It chains a client's messages per group: FIFO per sender.
+   */
+  readonly prev: readonly number[];
+  readonly payload: P;
+}
+
+/** A timestamp (t, g): logical time t proposed by group g. Compared lexicographically. */
+export interface Timestamp {
+  readonly t: number;
+  readonly g: GroupId;
+}
+
+/**
+ * What one group sends another over the reliable group-to-group channel. `P` (the message
+ * payload type) is unused by the body itself; it is kept so that every multicast type takes the
+ * same (P, R) pair.
+ */
+export type ChannelBody<_P, R> =
+  /** Group `from`'s local timestamp for message (client, seq). */
+  | {
+      readonly type: "proposal";
+      readonly client: ClientId;
+      readonly seq: number;
+      readonly ts: number;
+    }
+  /** An application-level reliable multicast (variable transfers, signals, oracle outcomes). */
+  | { readonly type: "app"; readonly payload: R };
+
+/** Log commands of a group's multicast state: what its leader appends. */
+export type McastCommand<P, R> =
+  /** A client (re)sent `msg` to this group. */
+  | { readonly kind: "start"; readonly msg: McastMessage<P> }
+  /** The `seq`-th message on the channel (from → this group), carried by the leaders. */
+  | {
+      readonly kind: "channel";
+      readonly from: GroupId;
+      readonly seq: number;
+      readonly body: ChannelBody<P, R>;
+    }
+  /** Group `from` has appended our channel messages up to `upTo`: trim the outbox to `from`. */
+  | { readonly kind: "ack"; readonly from: GroupId; readonly upTo: number };
+
+/** What the group hands its application, in the order `apply` produced it. */
+export type Delivery<P, R> =
+  /** Atomic multicast delivery, in this group's delivery order, with the final timestamp. */
+  | { readonly kind: "deliver"; readonly msg: McastMessage<P>; readonly ts: Timestamp }
+  /** A reliable application message from group `from`, delivered exactly once. */
+  | { readonly kind: "channel"; readonly from: GroupId; readonly payload: R };
+
+/**
+ * What applying one command did (for the driver, tests and counters; replicas agree on it):
+ * - `applied`: state changed;
+ * - `duplicate`: already known or already received, nothing changed;
+ * - `refused`: a bound is full, nothing changed; the sender (client or group) will retry;
+ * - `ignored`: malformed or out of order (a channel gap), nothing changed.
+ */
+export type ApplyOutcome = "applied" | "duplicate" | "refused" | "ignored";
+
+/** Unacknowledged messages of one outgoing channel: `bodies[i]` has seq `firstSeq + i`. */
+export interface OutboxView<P, R> {
+  readonly firstSeq: number;
+  readonly bodies: readonly ChannelBody<P, R>[];
+}
+
+/** Deliberate bugs, for proving the checkers; all off in any real use. */
+export interface McastBugs {
+  /** Deliver a multi-group message at its local timestamp, without the other groups' proposals. */
+  readonly earlyDelivery?: boolean;
+}
+
+/** Bounds and switches of one group's multicast state. */
+export interface McastOptions {
+  /**
+   * Most messages admitted and not yet delivered (activated plus waiting for their FIFO
+   * predecessor). A start beyond it is refused, unless another group already proposed a
+   * timestamp for that message (see GroupMulticast).
+   */
+  readonly maxPending?: number;
+  /** Most messages one client may have waiting for their FIFO predecessor here. */
+  readonly maxWaitingPerClient?: number;
+  /** Most messages with proposals held before their start was applied here. */
+  readonly maxEarly?: number;
+  readonly bugs?: McastBugs;
+}
+
+/** One admitted, undelivered message in a snapshot. */
+export interface PendingSnapshot<P> {
+  readonly msg: McastMessage<P>;
+  /** This group's local timestamp (its own group id is implied). */
+  readonly local: number;
+  /** Proposals held so far, [group, t], this group's own included. */
+  readonly proposals: readonly (readonly [GroupId, number])[];
+  readonly final: Timestamp | null;
+}
+
+/** Per-client FIFO state in a snapshot. */
+export interface ClientSnapshot<P> {
+  readonly client: ClientId;
+  /** Highest seq of this client activated here (every lower message to this group was too). */
+  readonly activated: number;
+  /** Highest seq of this client delivered here. */
+  readonly delivered: number;
+  /** Messages waiting for their FIFO predecessor to get its final timestamp here. */
+  readonly waiting: readonly McastMessage<P>[];
+}
+
+/** Proposals that arrived before their message's start, in a snapshot. */
+export interface EarlySnapshot {
+  readonly client: ClientId;
+  readonly seq: number;
+  readonly proposals: readonly (readonly [GroupId, number])[];
+}
+
+/** An outgoing channel in a snapshot. */
+export interface OutboxSnapshot<P, R> {
+  readonly to: GroupId;
+  /** Seq of the first unacknowledged body (next seq to assign = firstSeq + bodies.length). */
+  readonly firstSeq: number;
+  readonly bodies: readonly ChannelBody<P, R>[];
+}
+
+/**
+ * Everything a group's multicast log built, as plain arrays and objects (JSON-serialisable when
+ * P and R are). Restoring it gives identical future behaviour.
+ */
+export interface McastSnapshot<P, R> {
+  readonly self: GroupId;
+  readonly clock: number;
+  /** Admitted, undelivered messages in activation order (ascending local timestamp). */
+  readonly pending: readonly PendingSnapshot<P>[];
+  readonly clients: readonly ClientSnapshot<P>[];
+  readonly early: readonly EarlySnapshot[];
+  /** Per incoming channel: highest seq appended. */
+  readonly received: readonly (readonly [GroupId, number])[];
+  readonly outboxes: readonly OutboxSnapshot<P, R>[];
+}
