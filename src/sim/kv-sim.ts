@@ -9,15 +9,22 @@ import type { KvOp, KvResult } from "../core/kv/kv.ts";
 import { KvMachine, type KvSnapshot } from "../core/kv/kv-machine.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import type { BugName } from "../core/replica/bugs.ts";
-import type { ClientRequest, ClientResponse } from "../core/replica/messages.ts";
-import type { GroupMessage, ReplicaOptions } from "../core/replica/replica.ts";
+import type { ClientRequest, ClientResponse, Command } from "../core/replica/messages.ts";
+import {
+  type Applied,
+  type GroupMessage,
+  Replica,
+  type ReplicaOptions,
+  type ReplicaReady,
+  type ReplicaSnapshot,
+} from "../core/replica/replica.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { type FaultEvent, type FaultKind, generateFaultSchedule } from "./faults.ts";
-import { SimReplicaNode } from "./group-node.ts";
 import { randomKvOp } from "./kv-workload.ts";
 import { defaultNetworkOptions, type NetworkOptions, SimNetwork } from "./network.ts";
 import { EventQueue } from "./queue.ts";
 import { Rng } from "./rng.ts";
+import { type DrivenReplica, SimNode } from "./sim-node.ts";
 
 /** Everything that defines one simulated run; the same options give the same run, byte for byte. */
 export interface KvSimOptions {
@@ -132,6 +139,51 @@ interface OpRecord {
 
 const CLIENT_BASE = 1000;
 
+type KvInput = GroupMessage<KvOp, KvResult, KvSnapshot> | ClientRequest<KvOp>;
+type KvReady = ReplicaReady<KvOp, KvResult, KvSnapshot>;
+
+/** Adapts a key-value replica to the simulator's node driver. */
+class DrivenKvReplica
+  implements
+    DrivenReplica<
+      KvInput,
+      Command<KvOp>,
+      ReplicaSnapshot<KvSnapshot, KvResult>,
+      KvReady,
+      Applied<KvOp, KvResult>
+    >
+{
+  readonly core: Replica<KvOp, KvResult, KvSnapshot>;
+  constructor(core: Replica<KvOp, KvResult, KvSnapshot>) {
+    this.core = core;
+  }
+  tick(): void {
+    this.core.tick();
+  }
+  input(x: KvInput): void {
+    if (x.type === "request") this.core.request(x);
+    else this.core.step(x);
+  }
+  hasReady(): boolean {
+    return this.core.hasReady();
+  }
+  ready(): KvReady {
+    return this.core.ready();
+  }
+  advance(rd: KvReady): Applied<KvOp, KvResult> {
+    return this.core.advance(rd);
+  }
+}
+
+type KvNode = SimNode<
+  KvInput,
+  Command<KvOp>,
+  ReplicaSnapshot<KvSnapshot, KvResult>,
+  KvReady,
+  Applied<KvOp, KvResult>,
+  DrivenKvReplica
+>;
+
 /**
  * Runs one seed: builds the group and clients, injects the seed's fault schedule, runs until every
  * operation completed or the settle time ran out, then checks consensus invariants, liveness and
@@ -149,16 +201,23 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
     maxSessions: 1024,
     bugs: new Set(opts.bug === null ? [] : [opts.bug]),
   };
-  const nodes = new Map<ReplicaId, SimReplicaNode<KvOp, KvResult, KvSnapshot>>();
+  const nodes = new Map<ReplicaId, KvNode>();
   for (const id of ids) {
+    const replicaRng = root.fork(`replica-${id}`);
     nodes.set(
       id,
-      new SimReplicaNode(
+      new SimNode(
         id,
-        ids,
-        replicaOptions,
-        () => new KvMachine(),
-        root.fork(`replica-${id}`),
+        (storage) =>
+          new DrivenKvReplica(
+            new Replica(
+              { id, members: ids, random: () => replicaRng.next() },
+              replicaOptions,
+              () => new KvMachine(),
+              storage.load(),
+            ),
+          ),
+        replicaRng,
         opts.cost,
       ),
     );
@@ -200,21 +259,21 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
     for (const at of net.deliveries(from, to, now))
       queue.push(at, { kind: "deliver", from, to, msg });
   };
-  const wake = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>): void => {
+  const wake = (node: KvNode): void => {
     if (!node.up || node.busy || node.runScheduled) return;
     node.runScheduled = true;
-    queue.push(now, { kind: "run", node: node.id, epoch: node.epoch });
+    queue.push(now, { kind: "run", node: node.id as ReplicaId, epoch: node.epoch });
   };
-  const logView = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>): LogView | null =>
-    node.replica === null ? null : node.replica.raft;
-  const observe = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>): void => {
+  const logView = (node: KvNode): LogView | null =>
+    node.replica === null ? null : node.replica.core.raft;
+  const observe = (node: KvNode): void => {
     const replica = node.replica;
     if (replica === null) return;
-    const raft = replica.raft;
+    const raft = replica.core.raft;
     checker.observeRole(node.id, raft.role, raft.term, raft);
     checker.observeCommit(node.id, raft);
     if (raft.role === "leader" && lastLeader !== node.id) {
-      lastLeader = node.id;
+      lastLeader = node.id as ReplicaId;
       leaderChanges++;
     }
   };
@@ -226,10 +285,10 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
     }
     checker.checkLogs(views);
   };
-  const scheduleTick = (node: SimReplicaNode<KvOp, KvResult, KvSnapshot>, first: boolean): void => {
+  const scheduleTick = (node: KvNode, first: boolean): void => {
     // Replicas tick at the same rate with their own phase, as real clocks would.
     const phase = first ? root.fork(`tick-${node.id}`).next() * opts.tickMs : opts.tickMs;
-    queue.push(now + phase, { kind: "tick", node: node.id, epoch: node.epoch });
+    queue.push(now + phase, { kind: "tick", node: node.id as ReplicaId, epoch: node.epoch });
   };
 
   // Clients.
@@ -303,16 +362,14 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
         }
         const node = nodes.get(ev.to as ReplicaId);
         if (node === undefined || !node.up) break;
-        node.inbox.push(
-          msg.type === "request" ? { kind: "request", req: msg } : { kind: "raft", msg },
-        );
+        node.push(msg);
         wake(node);
         break;
       }
       case "tick": {
         const node = nodes.get(ev.node)!;
         if (node.epoch !== ev.epoch || !node.up) break;
-        node.inbox.push({ kind: "tick" });
+        node.pushTick();
         wake(node);
         scheduleTick(node, false);
         break;
@@ -323,12 +380,16 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
         node.runScheduled = false;
         const started = node.run();
         if (started === null) break;
-        for (const r of started.early) {
+        for (const r of started.ready?.replies ?? []) {
           clientMessages++;
           send(node.id, r.client, r);
         }
         if (node.busy)
-          queue.push(now + started.duration, { kind: "finish", node: node.id, epoch: node.epoch });
+          queue.push(now + started.duration, {
+            kind: "finish",
+            node: node.id as ReplicaId,
+            epoch: node.epoch,
+          });
         observe(node);
         break;
       }
@@ -340,24 +401,24 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
         if (done.rd.raft.restore && done.rd.raft.snapshot !== null) {
           checker.observeRestore(node.id, done.rd.raft.snapshot.meta.index);
         }
-        for (const m of done.out.messages) {
+        for (const m of done.rd.raft.messages) {
           raftMessages++;
           send(node.id, m.to, m);
         }
-        checker.observeApply(node.id, done.applied.entries);
-        for (const e of done.applied.entries) {
+        checker.observeApply(node.id, done.adv.entries);
+        for (const e of done.adv.entries) {
           // Count each index once, at its first application anywhere.
           if (e.index > entriesCommitted) {
             entriesCommitted = e.index;
             commandsCommitted += e.cmds.length;
           }
         }
-        for (const r of done.out.replies) {
+        for (const r of done.adv.replies) {
           clientMessages++;
           send(node.id, r.client, r);
         }
         observe(node);
-        if (node.inbox.length > 0 || node.replica?.hasReady()) wake(node);
+        if (node.queued > 0 || node.replica?.hasReady()) wake(node);
         break;
       }
       case "fault":
@@ -411,7 +472,7 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
         const node = nodes.get(f.node as ReplicaId);
         if (node !== undefined && !node.up) {
           node.start();
-          checker.observeRestore(node.id, node.replica!.raft.snapshotIndex);
+          checker.observeRestore(node.id, node.replica!.core.raft.snapshotIndex);
           scheduleTick(node, true);
         }
         return;

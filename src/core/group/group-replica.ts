@@ -1,0 +1,429 @@
+// One replica of a multicast group: consensus log, atomic multicast state, reliable channels and the app.
+import { ConfigError } from "../errors.ts";
+import type { ClientId, GroupId, ReplicaId } from "../ids.ts";
+import { GroupMulticast } from "../multicast/group-multicast.ts";
+import { validateMessage } from "../multicast/message.ts";
+import type {
+  McastCommand,
+  McastMessage,
+  McastOptions,
+  McastSnapshot,
+  Timestamp,
+} from "../multicast/types.ts";
+import { Raft } from "../raft/raft.ts";
+import type { RaftMessage, RaftOptions, RaftStorageState, Ready } from "../raft/types.ts";
+import { type SessionSnapshot, SessionTable } from "../replica/sessions.ts";
+import type { GroupApp, GroupContext } from "./app.ts";
+import type { InterGroupMessage, McastRequest, McastResponse } from "./wire.ts";
+
+/** Tunables of a group replica. */
+export interface GroupReplicaOptions {
+  readonly raft: RaftOptions;
+  /** Compact the log once this many entries were applied since the last snapshot. */
+  readonly snapshotEvery: number;
+  /** Client sessions remembered (latest reply per client). */
+  readonly maxSessions: number;
+  /** A leader re-sends unacknowledged channel messages every this many ticks. */
+  readonly resendTicks: number;
+  /** Most channel bodies in one batch sent to another group. */
+  readonly maxChannelBatch: number;
+  readonly mcast: McastOptions;
+}
+
+/** Where everything is: this replica, its group, and the replicas of every group. */
+export interface GroupIdentity {
+  readonly group: GroupId;
+  readonly replica: ReplicaId;
+  readonly groups: ReadonlyMap<GroupId, readonly ReplicaId[]>;
+  /** Injected randomness in [0, 1), for election timeouts. */
+  readonly random: () => number;
+}
+
+/** Everything a group's log built, as a snapshot. */
+export interface GroupSnapshot<P, R, Res, Snap> {
+  readonly mcast: McastSnapshot<P, R>;
+  readonly app: Snap;
+  readonly sessions: SessionSnapshot<Res>;
+  /** Atomic multicast deliveries and reliable messages handed to the app so far. */
+  readonly delivered: number;
+  readonly received: number;
+}
+
+/** The consensus message type of a group. */
+export type GroupRaftMessage<P, R, Res, Snap> = RaftMessage<
+  McastCommand<P, R>,
+  GroupSnapshot<P, R, Res, Snap>
+>;
+/** The storage image of a group replica. */
+export type GroupStorageState<P, R, Res, Snap> = RaftStorageState<
+  McastCommand<P, R>,
+  GroupSnapshot<P, R, Res, Snap>
+>;
+
+/** A message for another replica (of another group) or for a client. */
+export type GroupSend<P, R, Res> =
+  | { readonly kind: "replica"; readonly to: ReplicaId; readonly msg: InterGroupMessage<P, R> }
+  | { readonly kind: "client"; readonly to: ClientId; readonly msg: McastResponse<Res> };
+
+/** One unit of work for the driver: persist, send, then `advance(ready)`. */
+export interface GroupReady<P, R, Res, Snap> {
+  readonly raft: Ready<McastCommand<P, R>, GroupSnapshot<P, R, Res, Snap>>;
+  /** Sends decided without the log (redirects, remembered replies, acks); safe at once. */
+  readonly sends: readonly GroupSend<P, R, Res>[];
+}
+
+/** What the app was handed, numbered per group, for checkers. */
+export type GroupEvent<P, R> =
+  | {
+      readonly kind: "deliver";
+      readonly position: number;
+      readonly msg: McastMessage<P>;
+      readonly ts: Timestamp;
+    }
+  | {
+      readonly kind: "receive";
+      readonly position: number;
+      readonly from: GroupId;
+      readonly payload: R;
+    };
+
+/** What `advance` produced. */
+export interface GroupAdvance<P, R, Res> {
+  readonly sends: readonly GroupSend<P, R, Res>[];
+  readonly events: readonly GroupEvent<P, R>[];
+}
+
+/** Defaults for group replicas. */
+export const defaultGroupReplicaOptions = (raft: RaftOptions): GroupReplicaOptions => ({
+  raft,
+  snapshotEvery: 256,
+  maxSessions: 100_000,
+  resendTicks: 3,
+  maxChannelBatch: 512,
+  mcast: {},
+});
+
+/**
+ * A replica of one group. Inputs: client requests, channel batches and acks from other groups,
+ * consensus messages, ticks. The group's log holds multicast commands (start, channel, ack); the
+ * replicated multicast state turns them into deliveries that the app handles in order.
+ *
+ * Invariants:
+ * - the multicast state, the app, the session table and the delivery counters change only in
+ *   `advance`, by applying committed entries in order or restoring a snapshot: replicas of a
+ *   group at the same applied index are identical;
+ * - only the leader talks to clients and other groups; what it sends derives from the applied
+ *   state (outboxes, received counts) plus volatile send cursors that a new leader resets, so a
+ *   leader change re-sends everything unacknowledged (duplicates are ignored on apply);
+ * - a channel message is acknowledged only once it is applied here, i.e. committed in our log.
+ */
+export class GroupReplica<P, R, Res, Snap> {
+  readonly raft: Raft<McastCommand<P, R>, GroupSnapshot<P, R, Res, Snap>>;
+  readonly group: GroupId;
+  private readonly groups: ReadonlyMap<GroupId, readonly ReplicaId[]>;
+  private readonly options: GroupReplicaOptions;
+  private readonly app: GroupApp<P, R, Res, Snap>;
+  private mcast: GroupMulticast<P, R>;
+  private readonly sessions: SessionTable<Res>;
+  private delivered = 0;
+  private received = 0;
+  private readonly ctx: GroupContext<R, Res>;
+
+  // Volatile, leader-only cursors (reset when this replica becomes leader).
+  private wasLeader = false;
+  private readonly leaderGuess = new Map<GroupId, ReplicaId>();
+  private readonly sentUpTo = new Map<GroupId, number>();
+  private readonly resendMark = new Map<GroupId, number>();
+  private readonly proposedUpTo = new Map<GroupId, number>();
+  private readonly ackProposed = new Map<GroupId, number>();
+  private readonly ackSent = new Map<GroupId, number>();
+  private resendElapsed = 0;
+  private sends: GroupSend<P, R, Res>[] = [];
+  private answering = false;
+
+  constructor(
+    identity: GroupIdentity,
+    options: GroupReplicaOptions,
+    makeApp: () => GroupApp<P, R, Res, Snap>,
+    restored: GroupStorageState<P, R, Res, Snap>,
+  ) {
+    const members = identity.groups.get(identity.group);
+    if (members === undefined || !members.includes(identity.replica)) {
+      throw new ConfigError(
+        `replica ${identity.replica} is not a member of group ${identity.group}`,
+      );
+    }
+    if (!Number.isInteger(options.snapshotEvery) || options.snapshotEvery < 1) {
+      throw new ConfigError(
+        `snapshotEvery must be a positive integer, got ${options.snapshotEvery}`,
+      );
+    }
+    if (!Number.isInteger(options.resendTicks) || options.resendTicks < 1) {
+      throw new ConfigError(`resendTicks must be a positive integer, got ${options.resendTicks}`);
+    }
+    this.group = identity.group;
+    this.groups = identity.groups;
+    this.options = options;
+    this.app = makeApp();
+    this.mcast = new GroupMulticast<P, R>(identity.group, options.mcast);
+    this.sessions = new SessionTable<Res>(options.maxSessions);
+    for (const [g, replicas] of identity.groups) {
+      if (g !== identity.group && replicas[0] !== undefined) this.leaderGuess.set(g, replicas[0]);
+    }
+    this.ctx = {
+      self: identity.group,
+      send: (to, payload) => this.mcast.send(to, payload),
+      reply: (client, seq, result) => this.recordReply(client, seq, result),
+    };
+    if (restored.snapshot !== null) this.load(restored.snapshot.data);
+    this.raft = new Raft(
+      { id: identity.replica, members, random: identity.random },
+      options.raft,
+      restored,
+    );
+  }
+
+  /** A client asks this replica's group to order `req.msg`. */
+  request(req: McastRequest<P>): void {
+    const { msg } = req;
+    if (validateMessage(msg) !== null || !msg.dests.includes(this.group)) return; // malformed: drop
+    const { client, seq } = msg;
+    if (this.raft.role !== "leader") {
+      this.toClient(client, {
+        type: "mcast-redirect",
+        group: this.group,
+        client,
+        seq,
+        leader: this.raft.leader,
+      });
+      return;
+    }
+    const verdict = this.sessions.check(client, seq);
+    if (verdict.kind === "duplicate") {
+      this.toClient(client, {
+        type: "mcast-reply",
+        group: this.group,
+        client,
+        seq,
+        result: verdict.result,
+      });
+      return;
+    }
+    if (verdict.kind === "stale" || this.mcast.isKnown(client, seq)) return; // already ordered here
+    this.raft.propose({ kind: "start", msg }); // a full queue drops it: the client retransmits
+  }
+
+  /** A message from a replica of another group. */
+  receive(msg: InterGroupMessage<P, R>, sender: ReplicaId): void {
+    if (msg.to !== this.group) return;
+    if (msg.type === "channel-ack") {
+      this.leaderGuess.set(msg.from, msg.leader ?? sender);
+      if (this.raft.role !== "leader") return;
+      const view = this.mcast.outbox(msg.from);
+      if (msg.upTo >= view.firstSeq && msg.upTo > (this.ackProposed.get(msg.from) ?? 0)) {
+        if (this.raft.propose({ kind: "ack", from: msg.from, upTo: msg.upTo })) {
+          this.ackProposed.set(msg.from, msg.upTo);
+        }
+      }
+      return;
+    }
+    // A channel batch.
+    const from = msg.from;
+    if (this.raft.role !== "leader") {
+      this.sendAck(from, sender, this.raft.leader);
+      return;
+    }
+    this.leaderGuess.set(from, sender);
+    let proposed = Math.max(this.mcast.received(from), this.proposedUpTo.get(from) ?? 0);
+    let fresh = false;
+    for (let i = 0; i < msg.bodies.length; i++) {
+      const seq = msg.firstSeq + i;
+      if (seq !== proposed + 1) continue; // already proposed, or a gap the sender will fill
+      const body = msg.bodies[i]!;
+      if (!this.raft.propose({ kind: "channel", from, seq, body })) break;
+      proposed = seq;
+      fresh = true;
+    }
+    this.proposedUpTo.set(from, proposed);
+    // Nothing new: the sender lost our ack, so repeat it now.
+    if (!fresh) this.sendAck(from, sender, this.raft.id);
+  }
+
+  /** A consensus message from a member of this group. */
+  step(msg: GroupRaftMessage<P, R, Res, Snap>): void {
+    this.raft.step(msg);
+  }
+
+  /** One unit of logical time. */
+  tick(): void {
+    this.raft.tick();
+    if (this.raft.role !== "leader") return;
+    if (++this.resendElapsed < this.options.resendTicks) return;
+    this.resendElapsed = 0;
+    for (const [to, view] of this.mcast.outboxes()) {
+      if (view.bodies.length === 0) continue;
+      // No progress since the last re-send: the guessed leader may be gone; try the next replica.
+      if (this.resendMark.get(to) === view.firstSeq) this.rotateGuess(to);
+      this.resendMark.set(to, view.firstSeq);
+      this.sentUpTo.set(to, view.firstSeq - 1);
+    }
+    this.flushOutboxes();
+  }
+
+  /** True when `ready()` has something for the driver. */
+  hasReady(): boolean {
+    return this.sends.length > 0 || this.raft.hasReady();
+  }
+
+  /** Collects the work of the inputs so far. */
+  ready(): GroupReady<P, R, Res, Snap> {
+    this.noticeLeadership();
+    const sends = this.sends;
+    this.sends = [];
+    return { raft: this.raft.ready(), sends };
+  }
+
+  /** The driver made `rd.raft` durable and sent its messages: apply, advance, compact. */
+  advance(rd: GroupReady<P, R, Res, Snap>): GroupAdvance<P, R, Res> {
+    const { raft } = rd;
+    if (raft.restore && raft.snapshot !== null) this.load(raft.snapshot.data);
+    const events: GroupEvent<P, R>[] = [];
+    this.answering = this.raft.role === "leader";
+    for (const entry of raft.committed) {
+      for (const cmd of entry.cmds) {
+        this.mcast.apply(cmd);
+        for (const d of this.mcast.takeDeliveries()) {
+          if (d.kind === "deliver") {
+            events.push({ kind: "deliver", position: ++this.delivered, msg: d.msg, ts: d.ts });
+            this.app.deliver(d.msg, d.ts, this.ctx);
+          } else {
+            events.push({
+              kind: "receive",
+              position: ++this.received,
+              from: d.from,
+              payload: d.payload,
+            });
+            this.app.receive(d.from, d.payload, this.ctx);
+          }
+        }
+      }
+    }
+    this.answering = false;
+    this.raft.advance();
+    this.noticeLeadership();
+    if (this.raft.role === "leader") {
+      this.flushOutboxes();
+      for (const [from] of this.groups) {
+        if (from === this.group) continue;
+        const got = this.mcast.received(from);
+        if (got > (this.ackSent.get(from) ?? 0)) {
+          const to = this.leaderGuess.get(from);
+          if (to !== undefined) this.sendAck(from, to, this.raft.id);
+        }
+      }
+    }
+    if (this.raft.appliedIndex - this.raft.snapshotIndex >= this.options.snapshotEvery) {
+      this.raft.compact(this.raft.appliedIndex, this.snapshot());
+    }
+    const sends = this.sends;
+    this.sends = [];
+    return { sends, events };
+  }
+
+  /** Counters for status and checks. */
+  get deliveredCount(): number {
+    return this.delivered;
+  }
+
+  /** The multicast state (read-only use: status, tests). */
+  get multicast(): GroupMulticast<P, R> {
+    return this.mcast;
+  }
+
+  private snapshot(): GroupSnapshot<P, R, Res, Snap> {
+    return {
+      mcast: this.mcast.snapshot(),
+      app: this.app.snapshot(),
+      sessions: this.sessions.snapshot(),
+      delivered: this.delivered,
+      received: this.received,
+    };
+  }
+
+  private load(snap: GroupSnapshot<P, R, Res, Snap>): void {
+    this.mcast = GroupMulticast.fromSnapshot<P, R>(snap.mcast, this.options.mcast);
+    this.app.restore(snap.app);
+    this.sessions.restore(snap.sessions);
+    this.delivered = snap.delivered;
+    this.received = snap.received;
+  }
+
+  private recordReply(client: ClientId, seq: number, result: Res): void {
+    // A client's commands are answered in order; an older answer is not worth remembering.
+    if (this.sessions.check(client, seq).kind === "new") this.sessions.record(client, seq, result);
+    if (this.answering) {
+      this.toClient(client, { type: "mcast-reply", group: this.group, client, seq, result });
+    }
+  }
+
+  /** On becoming leader: forget send cursors so that everything unacknowledged goes out again. */
+  private noticeLeadership(): void {
+    const leader = this.raft.role === "leader";
+    if (leader && !this.wasLeader) {
+      this.sentUpTo.clear();
+      this.proposedUpTo.clear();
+      this.ackProposed.clear();
+      this.ackSent.clear();
+      this.resendMark.clear();
+      this.resendElapsed = 0;
+    }
+    this.wasLeader = leader;
+  }
+
+  /** Sends every outbox body not yet sent by this leader. */
+  private flushOutboxes(): void {
+    for (const [to, view] of this.mcast.outboxes()) {
+      const last = view.firstSeq + view.bodies.length - 1;
+      const sent = Math.max(this.sentUpTo.get(to) ?? 0, view.firstSeq - 1);
+      if (last <= sent) continue;
+      const target = this.leaderGuess.get(to);
+      if (target === undefined) continue;
+      const start = sent + 1 - view.firstSeq;
+      const end = Math.min(view.bodies.length, start + this.options.maxChannelBatch);
+      this.sends.push({
+        kind: "replica",
+        to: target,
+        msg: {
+          type: "channel",
+          from: this.group,
+          to,
+          firstSeq: sent + 1,
+          bodies: view.bodies.slice(start, end),
+        },
+      });
+      this.sentUpTo.set(to, view.firstSeq + end - 1);
+    }
+  }
+
+  private sendAck(from: GroupId, to: ReplicaId, leader: ReplicaId | null): void {
+    const upTo = this.mcast.received(from);
+    if (leader === this.raft.id) this.ackSent.set(from, upTo);
+    this.sends.push({
+      kind: "replica",
+      to,
+      msg: { type: "channel-ack", from: this.group, to: from, upTo, leader },
+    });
+  }
+
+  private rotateGuess(group: GroupId): void {
+    const replicas = this.groups.get(group);
+    if (replicas === undefined || replicas.length === 0) return;
+    const current = this.leaderGuess.get(group);
+    const i = current === undefined ? -1 : replicas.indexOf(current);
+    this.leaderGuess.set(group, replicas[(i + 1) % replicas.length]!);
+  }
+
+  private toClient(client: ClientId, msg: McastResponse<Res>): void {
+    this.sends.push({ kind: "client", to: client, msg });
+  }
+}
