@@ -19,12 +19,13 @@ import {
   type ReplicaSnapshot,
 } from "../core/replica/replica.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
-import { type FaultEvent, type FaultKind, generateFaultSchedule } from "./faults.ts";
+import { type FaultKind, generateFaultSchedule } from "./faults.ts";
 import { randomKvOp } from "./kv-workload.ts";
-import { defaultNetworkOptions, type NetworkOptions, SimNetwork } from "./network.ts";
-import { EventQueue } from "./queue.ts";
+import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
 import { type DrivenReplica, SimNode } from "./sim-node.ts";
+import type { SimStorage } from "./storage.ts";
+import { SimWorld, type WorldHandlers } from "./world.ts";
 
 /** Everything that defines one simulated run; the same options give the same run, byte for byte. */
 export interface KvSimOptions {
@@ -104,12 +105,8 @@ type Wire =
   | ClientRequest<KvOp>
   | ClientResponse<KvResult>;
 
-type SimEvent =
-  | { readonly kind: "deliver"; readonly from: number; readonly to: number; readonly msg: Wire }
-  | { readonly kind: "tick"; readonly node: ReplicaId; readonly epoch: number }
-  | { readonly kind: "run"; readonly node: ReplicaId; readonly epoch: number }
-  | { readonly kind: "finish"; readonly node: ReplicaId; readonly epoch: number }
-  | { readonly kind: "fault"; readonly fault: FaultEvent }
+/** The key-value simulation's own events: client timers. */
+type ClientEvent =
   | { readonly kind: "client-next"; readonly client: number }
   | { readonly kind: "client-send"; readonly client: number; readonly attempt: number }
   | { readonly kind: "client-timeout"; readonly client: number; readonly attempt: number };
@@ -191,8 +188,7 @@ type KvNode = SimNode<
  */
 export function runKvSimulation(opts: KvSimOptions): KvSimResult {
   const root = new Rng(opts.seed);
-  const net = new SimNetwork(root.fork("network"), opts.network);
-  const queue = new EventQueue<SimEvent>();
+  const world = new SimWorld<Wire, ClientEvent, KvNode>(root, opts.network, opts.tickMs);
   const checker = new ConsensusChecker();
   const ids = Array.from({ length: opts.replicas }, (_, i) => replicaId(i + 1));
   const replicaOptions: ReplicaOptions = {
@@ -201,39 +197,29 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
     maxSessions: 1024,
     bugs: new Set(opts.bug === null ? [] : [opts.bug]),
   };
-  const nodes = new Map<ReplicaId, KvNode>();
   for (const id of ids) {
-    const replicaRng = root.fork(`replica-${id}`);
-    nodes.set(
-      id,
-      new SimNode(
-        id,
-        (storage) =>
-          new DrivenKvReplica(
-            new Replica(
-              { id, members: ids, random: () => replicaRng.next() },
-              replicaOptions,
-              () => new KvMachine(),
-              storage.load(),
-            ),
-          ),
-        replicaRng,
-        opts.cost,
-      ),
-    );
+    const rng = root.fork(`replica-${id}`);
+    const build = (storage: SimStorage<Command<KvOp>, ReplicaSnapshot<KvSnapshot, KvResult>>) =>
+      new DrivenKvReplica(
+        new Replica(
+          { id, members: ids, random: () => rng.next() },
+          replicaOptions,
+          () => new KvMachine(),
+          storage.load(),
+        ),
+      );
+    world.add(new SimNode(id, build, rng, opts.cost));
   }
   const keys = Array.from({ length: opts.keys }, (_, i) => `k${i}`);
   const clients = new Map<number, SimClient>();
   const history: OpRecord[] = [];
-  let now = 0;
   let raftMessages = 0;
   let clientMessages = 0;
   let entriesCommitted = 0;
   let commandsCommitted = 0;
   let leaderChanges = 0;
-  let lastLeader: ReplicaId | null = null;
+  let lastLeader: number | null = null;
   let lastCompletion = 0;
-  let events = 0;
 
   // Faults happen while the clients are expected to be busy, then everything heals.
   const perClient = Math.ceil(opts.ops / opts.clients);
@@ -252,43 +238,25 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
           allowMajorityLoss: true,
           downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
         });
-  for (const fault of schedule) queue.push(fault.at, { kind: "fault", fault });
+  world.inject(schedule);
   const deadline = faultEnd + opts.settleMs;
 
-  const send = (from: number, to: number, msg: Wire): void => {
-    for (const at of net.deliveries(from, to, now))
-      queue.push(at, { kind: "deliver", from, to, msg });
-  };
-  const wake = (node: KvNode): void => {
-    if (!node.up || node.busy || node.runScheduled) return;
-    node.runScheduled = true;
-    queue.push(now, { kind: "run", node: node.id as ReplicaId, epoch: node.epoch });
-  };
-  const logView = (node: KvNode): LogView | null =>
-    node.replica === null ? null : node.replica.core.raft;
   const observe = (node: KvNode): void => {
-    const replica = node.replica;
-    if (replica === null) return;
-    const raft = replica.core.raft;
+    const raft = node.replica?.core.raft;
+    if (raft === undefined) return;
     checker.observeRole(node.id, raft.role, raft.term, raft);
     checker.observeCommit(node.id, raft);
     if (raft.role === "leader" && lastLeader !== node.id) {
-      lastLeader = node.id as ReplicaId;
+      lastLeader = node.id;
       leaderChanges++;
     }
   };
   const checkAllLogs = (): void => {
     const views = new Map<number, LogView>();
-    for (const node of nodes.values()) {
-      const v = logView(node);
-      if (v !== null) views.set(node.id, v);
+    for (const node of world.nodes.values()) {
+      if (node.replica !== null) views.set(node.id, node.replica.core.raft);
     }
     checker.checkLogs(views);
-  };
-  const scheduleTick = (node: KvNode, first: boolean): void => {
-    // Replicas tick at the same rate with their own phase, as real clocks would.
-    const phase = first ? root.fork(`tick-${node.id}`).next() * opts.tickMs : opts.tickMs;
-    queue.push(now + phase, { kind: "tick", node: node.id as ReplicaId, epoch: node.epoch });
   };
 
   // Clients.
@@ -306,15 +274,15 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
       attempt: 0,
       leaderGuess: rng.pick(ids),
     });
-    queue.push(rng.exponential(opts.thinkMs), { kind: "client-next", client: addr });
+    world.after(rng.exponential(opts.thinkMs), { kind: "client-next", client: addr });
   }
   const clientSend = (addr: number): void => {
     const c = clients.get(addr)!;
     if (c.op === null) return;
     const attempt = ++c.attempt;
     clientMessages++;
-    send(addr, c.leaderGuess, { type: "request", client: c.id, seq: c.seq, op: c.op });
-    queue.push(now + opts.clientTimeoutMs, { kind: "client-timeout", client: addr, attempt });
+    world.send(addr, c.leaderGuess, { type: "request", client: c.id, seq: c.seq, op: c.op });
+    world.after(opts.clientTimeoutMs, { kind: "client-timeout", client: addr, attempt });
   };
   const onResponse = (addr: number, from: number, res: ClientResponse<KvResult>): void => {
     const c = clients.get(addr);
@@ -323,174 +291,113 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
       // Follow the hint at once; without one, try another replica after a short pause.
       if (res.leader !== null && res.leader !== from) {
         c.leaderGuess = res.leader;
-        queue.push(now, { kind: "client-send", client: addr, attempt: c.attempt });
+        world.after(0, { kind: "client-send", client: addr, attempt: c.attempt });
       } else {
         c.leaderGuess = c.rng.pick(ids);
-        queue.push(now + opts.tickMs, { kind: "client-send", client: addr, attempt: c.attempt });
+        world.after(opts.tickMs, { kind: "client-send", client: addr, attempt: c.attempt });
       }
       return;
     }
     const rec = history[c.current]!;
     rec.output = res.result;
-    rec.ret = now;
-    lastCompletion = now;
+    rec.ret = world.now;
+    lastCompletion = world.now;
     c.op = null;
     c.current = -1;
-    if (c.remaining > 0)
-      queue.push(now + c.rng.exponential(opts.thinkMs), { kind: "client-next", client: addr });
+    if (c.remaining > 0) {
+      world.after(c.rng.exponential(opts.thinkMs), { kind: "client-next", client: addr });
+    }
+  };
+  const sendReplies = (node: KvNode, replies: readonly ClientResponse<KvResult>[]): void => {
+    for (const r of replies) {
+      clientMessages++;
+      world.send(node.id, r.client, r);
+    }
   };
 
-  for (const node of nodes.values()) scheduleTick(node, true);
-
+  const handlers: WorldHandlers<Wire, ClientEvent, KvNode> = {
+    deliver(to, from, msg) {
+      if (msg.type === "reply" || msg.type === "redirect") {
+        onResponse(to, from, msg);
+        return;
+      }
+      const node = world.nodes.get(to);
+      if (node === undefined || !node.up) return;
+      node.push(msg);
+      world.wake(node);
+    },
+    run(node) {
+      const started = node.run();
+      if (started === null) return;
+      sendReplies(node, started.ready?.replies ?? []);
+      if (node.busy) world.finishAt(node, started.duration);
+      observe(node);
+    },
+    finish(node) {
+      const done = node.finish();
+      if (done === null) return;
+      const { raft } = done.rd;
+      if (raft.restore && raft.snapshot !== null) {
+        checker.observeRestore(node.id, raft.snapshot.meta.index);
+      }
+      for (const m of raft.messages) {
+        raftMessages++;
+        world.send(node.id, m.to, m);
+      }
+      checker.observeApply(node.id, done.adv.entries);
+      for (const e of done.adv.entries) {
+        // Count each index once, at its first application anywhere.
+        if (e.index > entriesCommitted) {
+          entriesCommitted = e.index;
+          commandsCommitted += e.cmds.length;
+        }
+      }
+      sendReplies(node, done.adv.replies);
+      observe(node);
+      if (node.queued > 0 || node.replica?.hasReady()) world.wake(node);
+      if (world.events % 500 === 0) checkAllLogs();
+    },
+    crashed(node) {
+      checker.observeRestart(node.id);
+    },
+    restarted(node) {
+      checker.observeRestore(node.id, node.replica!.core.raft.snapshotIndex);
+    },
+    own(ev) {
+      const c = clients.get(ev.client)!;
+      switch (ev.kind) {
+        case "client-next":
+          if (c.remaining === 0 || c.op !== null) return;
+          c.remaining--;
+          c.seq++;
+          c.op = randomKvOp(c.rng, keys);
+          c.current = history.length;
+          history.push({
+            id: history.length,
+            client: ev.client,
+            input: c.op,
+            output: undefined,
+            call: world.now,
+            ret: Number.POSITIVE_INFINITY,
+          });
+          clientSend(ev.client);
+          return;
+        case "client-send":
+          if (c.op !== null && c.attempt === ev.attempt) clientSend(ev.client);
+          return;
+        case "client-timeout":
+          if (c.op === null || c.attempt !== ev.attempt) return;
+          c.leaderGuess = ids[(ids.indexOf(c.leaderGuess) + 1) % ids.length]!;
+          clientSend(ev.client);
+          return;
+      }
+    },
+  };
   const allDone = (): boolean => {
     for (const c of clients.values()) if (c.remaining > 0 || c.op !== null) return false;
     return true;
   };
-
-  while (!allDone()) {
-    const next = queue.pop();
-    if (next === undefined || next.time > deadline) break;
-    now = next.time;
-    const ev = next.item;
-    events++;
-    switch (ev.kind) {
-      case "deliver": {
-        const msg = ev.msg;
-        if (msg.type === "reply" || msg.type === "redirect") {
-          onResponse(ev.to, ev.from, msg);
-          break;
-        }
-        const node = nodes.get(ev.to as ReplicaId);
-        if (node === undefined || !node.up) break;
-        node.push(msg);
-        wake(node);
-        break;
-      }
-      case "tick": {
-        const node = nodes.get(ev.node)!;
-        if (node.epoch !== ev.epoch || !node.up) break;
-        node.pushTick();
-        wake(node);
-        scheduleTick(node, false);
-        break;
-      }
-      case "run": {
-        const node = nodes.get(ev.node)!;
-        if (node.epoch !== ev.epoch) break;
-        node.runScheduled = false;
-        const started = node.run();
-        if (started === null) break;
-        for (const r of started.ready?.replies ?? []) {
-          clientMessages++;
-          send(node.id, r.client, r);
-        }
-        if (node.busy)
-          queue.push(now + started.duration, {
-            kind: "finish",
-            node: node.id as ReplicaId,
-            epoch: node.epoch,
-          });
-        observe(node);
-        break;
-      }
-      case "finish": {
-        const node = nodes.get(ev.node)!;
-        if (node.epoch !== ev.epoch) break;
-        const done = node.finish();
-        if (done === null) break;
-        if (done.rd.raft.restore && done.rd.raft.snapshot !== null) {
-          checker.observeRestore(node.id, done.rd.raft.snapshot.meta.index);
-        }
-        for (const m of done.rd.raft.messages) {
-          raftMessages++;
-          send(node.id, m.to, m);
-        }
-        checker.observeApply(node.id, done.adv.entries);
-        for (const e of done.adv.entries) {
-          // Count each index once, at its first application anywhere.
-          if (e.index > entriesCommitted) {
-            entriesCommitted = e.index;
-            commandsCommitted += e.cmds.length;
-          }
-        }
-        for (const r of done.adv.replies) {
-          clientMessages++;
-          send(node.id, r.client, r);
-        }
-        observe(node);
-        if (node.queued > 0 || node.replica?.hasReady()) wake(node);
-        break;
-      }
-      case "fault":
-        applyFault(ev.fault);
-        break;
-      case "client-next": {
-        const c = clients.get(ev.client)!;
-        if (c.remaining === 0 || c.op !== null) break;
-        c.remaining--;
-        c.seq++;
-        c.op = randomKvOp(c.rng, keys);
-        c.current = history.length;
-        history.push({
-          id: history.length,
-          client: ev.client,
-          input: c.op,
-          output: undefined,
-          call: now,
-          ret: Number.POSITIVE_INFINITY,
-        });
-        clientSend(ev.client);
-        break;
-      }
-      case "client-send": {
-        const c = clients.get(ev.client)!;
-        if (c.op !== null && c.attempt === ev.attempt) clientSend(ev.client);
-        break;
-      }
-      case "client-timeout": {
-        const c = clients.get(ev.client)!;
-        if (c.op === null || c.attempt !== ev.attempt) break;
-        c.leaderGuess = ids[(ids.indexOf(c.leaderGuess) + 1) % ids.length]!;
-        clientSend(ev.client);
-        break;
-      }
-    }
-    if (events % 500 === 0) checkAllLogs();
-  }
-
-  function applyFault(f: FaultEvent): void {
-    switch (f.type) {
-      case "crash": {
-        const node = nodes.get(f.node as ReplicaId);
-        if (node?.up) {
-          node.crash();
-          checker.observeRestart(node.id);
-        }
-        return;
-      }
-      case "restart": {
-        const node = nodes.get(f.node as ReplicaId);
-        if (node !== undefined && !node.up) {
-          node.start();
-          checker.observeRestore(node.id, node.replica!.core.raft.snapshotIndex);
-          scheduleTick(node, true);
-        }
-        return;
-      }
-      case "partition":
-        net.partition(f.sides);
-        return;
-      case "cut":
-        net.cut(f.from, f.to);
-        return;
-      case "heal":
-        net.healAll();
-        return;
-      case "rates":
-        net.setRates({ dropRate: f.dropRate, duplicateRate: f.duplicateRate });
-        return;
-    }
-  }
+  world.run(handlers, allDone, deadline);
 
   checkAllLogs();
   const violations = [...checker.violations];
@@ -504,11 +411,12 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
   if (opts.checkHistory) {
     const verdict = checkLinearizable(kvModel, history);
     if (verdict.ok === false) violations.push(`linearizability: ${verdict.explanation}`);
-    else if (verdict.ok === "unknown")
+    else if (verdict.ok === "unknown") {
       violations.push(`linearizability: undecided (${verdict.reason})`);
+    }
   }
   let fsyncs = 0;
-  for (const node of nodes.values()) fsyncs += node.storage.stats.fsyncs;
+  for (const node of world.nodes.values()) fsyncs += node.storage.stats.fsyncs;
   return {
     seed: opts.seed,
     violations,
