@@ -59,6 +59,12 @@ export type RaftMessage<C, S> =
       readonly success: boolean;
       /** On success: last index known to match. On failure: a hint where to retry from. */
       readonly index: number;
+      /**
+       * On failure: the term of the follower's entry at `index`, so that the leader can skip a
+       * whole conflicting term in one round trip. Optional: without it the leader backs up to
+       * `index`, which is slower but still correct (the hint is always below the rejected index).
+       */
+      readonly hintTerm?: number;
     })
   | (Header & { readonly type: "snapshot"; readonly snapshot: Snapshot<S> })
   | (Header & { readonly type: "snapshot-reply"; readonly index: number });
