@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { DssmrError } from "../core/errors.ts";
 import { runBenchCommand } from "./bench-command.ts";
 import { parseIntFlag } from "./parse.ts";
-import { type CommandIo, parseBug, runSimCommand } from "./sim-command.ts";
+import { type CommandIo, parseBug, parseLayer, runSimCommand } from "./sim-command.ts";
 
 const defaultIo: CommandIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .description(
       "run seeds of a simulated cluster under faults and check safety, liveness and linearizability",
     )
+    .option("--layer <layer>", "consensus (one KV group) or multicast (many groups)", "consensus")
     .option("--seed <n>", "first seed (alone: run just this seed)", "1")
     .option("--seeds <n>", "number of consecutive seeds to run", "1")
     .option(
@@ -37,13 +38,14 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
       "none | crash | partition | all | a comma list of crash,partition,oneway,drop,duplicate",
       "none",
     )
-    .option("--ops <n>", "client operations per seed", String(200))
-    .option("--replicas <n>", "replicas in the group", "3")
-    .option("--clients <n>", "concurrent clients", "5")
+    .option("--ops <n>", "client operations (multicast messages) per seed", "200")
+    .option("--groups <n>", "groups, for --layer multicast", "4")
+    .option("--replicas <n>", "replicas per group", "3")
+    .option("--clients <n>", "concurrent clients (default 5 for consensus, 4 for multicast)")
     .addOption(
       new Option(
         "--bug <name>",
-        "build the replicas with a deliberate bug (stale-read, early-ack)",
+        "build with a deliberate bug: stale-read, early-ack (consensus); early-delivery (multicast)",
       ),
     )
     .option(
@@ -52,15 +54,19 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     )
     .option("--json", "make the last line of stdout a JSON summary", false)
     .action((raw: Record<string, string | boolean | undefined>) => {
+      const layer = parseLayer(String(raw.layer));
+      const defaultClients = layer === "consensus" ? "5" : "4";
       status = runSimCommand(
         {
+          layer,
           seed: parseIntFlag("--seed", String(raw.seed), 0, 2 ** 32 - 1),
           seeds: parseIntFlag("--seeds", String(raw.seeds), 1, 1_000_000),
           faults: String(raw.faults),
           ops: parseIntFlag("--ops", String(raw.ops), 1, 10_000_000),
+          groups: parseIntFlag("--groups", String(raw.groups), 1, 64),
           replicas: parseIntFlag("--replicas", String(raw.replicas), 1, 15),
-          clients: parseIntFlag("--clients", String(raw.clients), 1, 10_000),
-          bug: raw.bug === undefined ? null : parseBug(String(raw.bug)),
+          clients: parseIntFlag("--clients", String(raw.clients ?? defaultClients), 1, 10_000),
+          bug: raw.bug === undefined ? null : parseBug(layer, String(raw.bug)),
           historyOut: raw.historyOut === undefined ? null : String(raw.historyOut),
           json: raw.json === true,
         },

@@ -1,19 +1,27 @@
 // `dssmr sim`: runs seeds of a simulated workload under faults and reports every violation.
 import { writeFileSync } from "node:fs";
 import { InputError } from "../core/errors.ts";
-import { BUG_NAMES, type BugName, isBugName } from "../core/replica/bugs.ts";
+import { BUG_NAMES, isBugName } from "../core/replica/bugs.ts";
 import { parseFaults } from "../sim/faults.ts";
-import { defaultKvSimOptions, type KvSimResult, runKvSimulation } from "../sim/kv-sim.ts";
+import { defaultKvSimOptions, runKvSimulation } from "../sim/kv-sim.ts";
+import { defaultMcastSimOptions, MCAST_BUG_NAMES, runMcastSimulation } from "../sim/mcast-sim.ts";
+
+/** Which layer a simulation exercises. */
+export const SIM_LAYERS = ["consensus", "multicast"] as const;
+/** A simulated layer: one replicated group (KV), or many groups with atomic multicast. */
+export type SimLayer = (typeof SIM_LAYERS)[number];
 
 /** Options of `dssmr sim` after parsing. */
 export interface SimCommandOptions {
+  readonly layer: SimLayer;
   readonly seed: number;
   readonly seeds: number;
   readonly faults: string;
   readonly ops: number;
   readonly replicas: number;
   readonly clients: number;
-  readonly bug: BugName | null;
+  readonly groups: number;
+  readonly bug: string | null;
   readonly historyOut: string | null;
   readonly json: boolean;
 }
@@ -24,92 +32,173 @@ export interface CommandIo {
   readonly err: (line: string) => void;
 }
 
-/** Validates a `--bug` value. */
-export function parseBug(raw: string): BugName {
-  if (!isBugName(raw)) {
-    throw new InputError(`--bug: unknown bug "${raw}"; known bugs: ${BUG_NAMES.join(", ")}`);
+/** Validates a `--layer` value. */
+export function parseLayer(raw: string): SimLayer {
+  const layer = SIM_LAYERS.find((l) => l === raw);
+  if (layer === undefined) {
+    throw new InputError(`--layer: unknown layer "${raw}"; use ${SIM_LAYERS.join(" or ")}`);
+  }
+  return layer;
+}
+
+/** Validates a `--bug` value for a layer. */
+export function parseBug(layer: SimLayer, raw: string): string {
+  const known: readonly string[] = layer === "consensus" ? BUG_NAMES : MCAST_BUG_NAMES;
+  if (!known.includes(raw)) {
+    throw new InputError(
+      `--bug: unknown bug "${raw}" for layer ${layer}; known bugs: ${known.join(", ")}`,
+    );
   }
   return raw;
 }
 
 /** The one-line command that replays a seed exactly. */
 export function replayCommand(o: SimCommandOptions, seed: number): string {
-  const parts = ["npx dssmr sim", `--seed ${seed}`, `--ops ${o.ops}`, `--faults ${o.faults}`];
-  if (o.replicas !== defaultKvSimOptions.replicas) parts.push(`--replicas ${o.replicas}`);
-  if (o.clients !== defaultKvSimOptions.clients) parts.push(`--clients ${o.clients}`);
+  const parts = ["npx dssmr sim"];
+  if (o.layer !== "consensus") parts.push(`--layer ${o.layer}`, `--groups ${o.groups}`);
+  parts.push(`--seed ${seed}`, `--ops ${o.ops}`, `--faults ${o.faults}`);
+  const defaults = o.layer === "consensus" ? defaultKvSimOptions : defaultMcastSimOptions;
+  if (o.replicas !== defaults.replicas) parts.push(`--replicas ${o.replicas}`);
+  if (o.clients !== defaults.clients) parts.push(`--clients ${o.clients}`);
   if (o.bug !== null) parts.push(`--bug ${o.bug}`);
   return parts.join(" ");
 }
 
-/** Writes a run's history as JSON lines, one per client operation. */
-function writeHistory(file: string, result: KvSimResult): void {
-  const lines = result.history.map((h) =>
-    JSON.stringify({
-      seed: result.seed,
-      id: h.id,
-      client: h.client,
-      operation: h.input.type,
-      input: h.input,
-      output: h.output ?? null,
-      invokedAt: h.call,
-      completedAt: Number.isFinite(h.ret) ? h.ret : null,
-      incomplete: h.output === undefined,
-    }),
-  );
-  writeFileSync(file, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+/** What one seed produced, whatever the layer. */
+interface SeedOutcome {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly ops: number;
+  readonly summary: string;
+  readonly commands: number;
+  readonly raftMessages: number;
+  readonly fsyncs: number;
+  readonly faults: number;
+  /** The history as JSON lines, built only when asked for. */
+  readonly history: () => string[];
 }
 
-/** Runs the command; returns the exit status (0 clean, 1 violations). */
-export function runSimCommand(o: SimCommandOptions, io: CommandIo): number {
+function runSeed(o: SimCommandOptions, seed: number): SeedOutcome {
   const faults = parseFaults(o.faults);
-  let violations = 0;
-  let firstFailingSeed: number | null = null;
-  const failingSeeds: number[] = [];
-  let ops = 0;
-  let historyResult: KvSimResult | null = null;
-  const totals = { commands: 0, raftMessages: 0, fsyncs: 0, simulatedMs: 0, faults: 0 };
-  for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
-    const result = runKvSimulation({
+  if (o.layer === "consensus") {
+    const bug = o.bug !== null && isBugName(o.bug) ? o.bug : null;
+    const r = runKvSimulation({
       ...defaultKvSimOptions,
       seed,
       ops: o.ops,
       replicas: o.replicas,
       clients: o.clients,
       faults,
-      bug: o.bug,
+      bug,
     });
-    ops += result.stats.opsCompleted + result.stats.opsIncomplete;
-    totals.commands += result.stats.commandsCommitted;
-    totals.raftMessages += result.stats.raftMessages;
-    totals.fsyncs += result.stats.fsyncs;
-    totals.simulatedMs += result.stats.simulatedMs;
-    totals.faults += result.stats.faultsInjected;
-    if (result.violations.length > 0) {
-      violations += result.violations.length;
+    const s = r.stats;
+    return {
+      seed,
+      violations: r.violations,
+      ops: s.opsCompleted + s.opsIncomplete,
+      summary: `${s.opsCompleted} ops, ${s.faultsInjected} faults, ${s.leaderChanges} leader changes`,
+      commands: s.commandsCommitted,
+      raftMessages: s.raftMessages,
+      fsyncs: s.fsyncs,
+      faults: s.faultsInjected,
+      history: () =>
+        r.history.map((h) =>
+          JSON.stringify({
+            seed,
+            id: h.id,
+            client: h.client,
+            operation: h.input.type,
+            input: h.input,
+            output: h.output ?? null,
+            invokedAt: h.call,
+            completedAt: Number.isFinite(h.ret) ? h.ret : null,
+            incomplete: h.output === undefined,
+          }),
+        ),
+    };
+  }
+  const r = runMcastSimulation({
+    ...defaultMcastSimOptions,
+    seed,
+    ops: o.ops,
+    groups: o.groups,
+    replicas: o.replicas,
+    clients: o.clients,
+    faults,
+    bug: o.bug === "early-delivery" ? "early-delivery" : null,
+  });
+  const s = r.stats;
+  return {
+    seed,
+    violations: r.violations,
+    ops: s.messages,
+    summary: `${s.completed} messages (${s.globalMessages} global), ${s.faultsInjected} faults`,
+    commands: s.completed,
+    raftMessages: s.raftMessages,
+    fsyncs: s.fsyncs,
+    faults: s.faultsInjected,
+    history: () =>
+      r.history.map((h) =>
+        JSON.stringify({
+          seed,
+          client: h.client,
+          operation: "multicast",
+          input: { seq: h.seq, dests: h.dests },
+          output: h.completedAt === null ? null : "delivered",
+          invokedAt: h.sentAt,
+          completedAt: h.completedAt,
+          incomplete: h.completedAt === null,
+        }),
+      ),
+  };
+}
+
+/** Runs the command; returns the exit status (0 clean, 1 violations). */
+export function runSimCommand(o: SimCommandOptions, io: CommandIo): number {
+  const faults = parseFaults(o.faults); // validate before running anything
+  let violations = 0;
+  let firstFailingSeed: number | null = null;
+  const failingSeeds: number[] = [];
+  let ops = 0;
+  let historySeed: SeedOutcome | null = null;
+  const totals = { commands: 0, raftMessages: 0, fsyncs: 0, faults: 0 };
+  for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
+    const r = runSeed(o, seed);
+    ops += r.ops;
+    totals.commands += r.commands;
+    totals.raftMessages += r.raftMessages;
+    totals.fsyncs += r.fsyncs;
+    totals.faults += r.faults;
+    if (r.violations.length > 0) {
+      violations += r.violations.length;
       failingSeeds.push(seed);
       if (firstFailingSeed === null) {
         firstFailingSeed = seed;
-        historyResult = result;
+        historySeed = r;
       }
-      io.out(`seed ${seed}: ${result.violations.length} violation(s)`);
-      for (const v of result.violations.slice(0, 3))
+      io.out(`seed ${seed}: ${r.violations.length} violation(s)`);
+      for (const v of r.violations.slice(0, 3)) {
         io.out(`  ${v.split("\n").slice(0, 12).join("\n  ")}`);
+      }
       io.out(`  replay: ${replayCommand(o, seed)}`);
     } else if (!o.json) {
-      io.out(
-        `seed ${seed}: ok (${result.stats.opsCompleted} ops, ${result.stats.faultsInjected} faults, ${result.stats.leaderChanges} leader changes)`,
-      );
+      io.out(`seed ${seed}: ok (${r.summary})`);
     }
-    if (historyResult === null && seed === o.seed + o.seeds - 1) historyResult = result;
+    if (historySeed === null && seed === o.seed + o.seeds - 1) historySeed = r;
   }
-  if (o.historyOut !== null && historyResult !== null) writeHistory(o.historyOut, historyResult);
+  if (o.historyOut !== null && historySeed !== null) {
+    const lines = historySeed.history();
+    writeFileSync(o.historyOut, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+  }
+  const replay = firstFailingSeed === null ? null : replayCommand(o, firstFailingSeed);
   const summary = {
+    layer: o.layer,
     seeds: o.seeds,
     ops,
     violations,
     firstFailingSeed,
     failingSeeds,
-    replay: firstFailingSeed === null ? null : replayCommand(o, firstFailingSeed),
+    replay,
     faults: [...faults],
     bug: o.bug,
     commandsCommitted: totals.commands,
@@ -121,9 +210,7 @@ export function runSimCommand(o: SimCommandOptions, io: CommandIo): number {
   else {
     io.out(
       `${o.seeds} seed(s), ${ops} operations, ${violations} violation(s)` +
-        (firstFailingSeed === null
-          ? ""
-          : `; first failing seed ${firstFailingSeed}: ${summary.replay}`),
+        (replay === null ? "" : `; first failing seed ${firstFailingSeed}: ${replay}`),
     );
   }
   return violations > 0 ? 1 : 0;

@@ -21,8 +21,10 @@ export interface GroupReplicaOptions {
   readonly raft: RaftOptions;
   /** Compact the log once this many entries were applied since the last snapshot. */
   readonly snapshotEvery: number;
-  /** Client sessions remembered (latest reply per client). */
+  /** Client sessions remembered. */
   readonly maxSessions: number;
+  /** Answers remembered per client: a client may keep this many messages in flight. */
+  readonly repliesPerClient: number;
   /** A leader re-sends unacknowledged channel messages every this many ticks. */
   readonly resendTicks: number;
   /** Most channel bodies in one batch sent to another group. */
@@ -98,6 +100,7 @@ export const defaultGroupReplicaOptions = (raft: RaftOptions): GroupReplicaOptio
   raft,
   snapshotEvery: 256,
   maxSessions: 100_000,
+  repliesPerClient: 16,
   resendTicks: 3,
   maxChannelBatch: 512,
   mcast: {},
@@ -134,6 +137,8 @@ export class GroupReplica<P, R, Res, Snap> {
   private readonly leaderGuess = new Map<GroupId, ReplicaId>();
   private readonly sentUpTo = new Map<GroupId, number>();
   private readonly resendMark = new Map<GroupId, number>();
+  /** Groups that answered (an ack or a hint) since the last re-send round. */
+  private readonly heard = new Set<GroupId>();
   private readonly proposedUpTo = new Map<GroupId, number>();
   private readonly ackProposed = new Map<GroupId, number>();
   private readonly ackSent = new Map<GroupId, number>();
@@ -166,7 +171,7 @@ export class GroupReplica<P, R, Res, Snap> {
     this.options = options;
     this.app = makeApp();
     this.mcast = new GroupMulticast<P, R>(identity.group, options.mcast);
-    this.sessions = new SessionTable<Res>(options.maxSessions);
+    this.sessions = new SessionTable<Res>(options.maxSessions, options.repliesPerClient);
     for (const [g, replicas] of identity.groups) {
       if (g !== identity.group && replicas[0] !== undefined) this.leaderGuess.set(g, replicas[0]);
     }
@@ -218,6 +223,7 @@ export class GroupReplica<P, R, Res, Snap> {
     if (msg.to !== this.group) return;
     if (msg.type === "channel-ack") {
       this.leaderGuess.set(msg.from, msg.leader ?? sender);
+      this.heard.add(msg.from);
       if (this.raft.role !== "leader") return;
       const view = this.mcast.outbox(msg.from);
       if (msg.upTo >= view.firstSeq && msg.upTo > (this.ackProposed.get(msg.from) ?? 0)) {
@@ -262,11 +268,12 @@ export class GroupReplica<P, R, Res, Snap> {
     this.resendElapsed = 0;
     for (const [to, view] of this.mcast.outboxes()) {
       if (view.bodies.length === 0) continue;
-      // No progress since the last re-send: the guessed leader may be gone; try the next replica.
-      if (this.resendMark.get(to) === view.firstSeq) this.rotateGuess(to);
+      // Neither progress nor an answer since the last re-send: the guessed leader may be gone.
+      if (this.resendMark.get(to) === view.firstSeq && !this.heard.has(to)) this.rotateGuess(to);
       this.resendMark.set(to, view.firstSeq);
       this.sentUpTo.set(to, view.firstSeq - 1);
     }
+    this.heard.clear();
     this.flushOutboxes();
   }
 

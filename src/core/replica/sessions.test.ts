@@ -38,6 +38,18 @@ describe("SessionTable", () => {
     expect(t.check(c1, 2)).toEqual({ kind: "duplicate", result: "c" });
   });
 
+  it("remembers the last answers of a client with several commands in flight", () => {
+    const t = new SessionTable<string>(10, 3);
+    for (let seq = 1; seq <= 4; seq++) t.record(c1, seq, `r${seq}`);
+    expect(t.check(c1, 1)).toEqual({ kind: "stale" });
+    expect(t.check(c1, 2)).toEqual({ kind: "duplicate", result: "r2" });
+    expect(t.check(c1, 4)).toEqual({ kind: "duplicate", result: "r4" });
+    expect(t.check(c1, 5)).toEqual({ kind: "new" });
+    const u = new SessionTable<string>(10, 3);
+    u.restore(t.snapshot());
+    expect(u.check(c1, 3)).toEqual({ kind: "duplicate", result: "r3" });
+  });
+
   it("round-trips through a snapshot, eviction order included", () => {
     const t = new SessionTable<string>(2);
     t.record(c1, 1, "a");

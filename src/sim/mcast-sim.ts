@@ -1,0 +1,537 @@
+// Many multicast groups and their clients in one process, from one seed, under faults, fully checked.
+import { ChannelChecker } from "../check/channel-checker.ts";
+import { ConsensusChecker, type LogView } from "../check/invariants.ts";
+import { MulticastChecker } from "../check/multicast-checker.ts";
+import {
+  defaultGroupReplicaOptions,
+  type GroupAdvance,
+  type GroupRaftMessage,
+  type GroupReady,
+  GroupReplica,
+  type GroupReplicaOptions,
+  type GroupSend,
+  type GroupSnapshot,
+} from "../core/group/group-replica.ts";
+import type { InterGroupMessage, McastRequest, McastResponse } from "../core/group/wire.ts";
+import {
+  type ClientId,
+  clientId,
+  type GroupId,
+  groupId,
+  type ReplicaId,
+  replicaId,
+} from "../core/ids.ts";
+import type { McastCommand, McastMessage } from "../core/multicast/types.ts";
+import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
+import { type CostModel, defaultCostModel } from "./cost.ts";
+import { type FaultKind, generateFaultSchedule } from "./faults.ts";
+import {
+  McastTestApp,
+  relayId,
+  type TestAppSnapshot,
+  type TestPayload,
+  type TestRelay,
+  type TestResult,
+} from "./mcast-test-app.ts";
+import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
+import { Rng } from "./rng.ts";
+import { type DrivenReplica, SimNode } from "./sim-node.ts";
+import type { SimStorage } from "./storage.ts";
+import { SimWorld, type WorldHandlers } from "./world.ts";
+
+/** Deliberate multicast bugs the simulation must catch. */
+export const MCAST_BUG_NAMES = ["early-delivery"] as const;
+/** Name of a deliberate multicast bug. */
+export type McastBugName = (typeof MCAST_BUG_NAMES)[number];
+
+/** Everything that defines one multicast run. */
+export interface McastSimOptions {
+  readonly seed: number;
+  readonly groups: number;
+  readonly replicas: number;
+  readonly clients: number;
+  /** Messages multicast in total. */
+  readonly ops: number;
+  /** Messages a client keeps in flight (FIFO order matters only when this exceeds 1). */
+  readonly window: number;
+  /** Share of messages addressed to more than one group. */
+  readonly globalFraction: number;
+  /** Share of messages whose delivery makes each destination relay a reliable message. */
+  readonly relayFraction: number;
+  readonly faults: ReadonlySet<FaultKind>;
+  readonly bug: McastBugName | null;
+  readonly raft: RaftOptions;
+  readonly snapshotEvery: number;
+  readonly network: NetworkOptions;
+  readonly cost: CostModel;
+  readonly tickMs: number;
+  readonly thinkMs: number;
+  readonly clientTimeoutMs: number;
+  /** Time allowed after the last fault for every message to be delivered. */
+  readonly settleMs: number;
+  /** Time given to lagging replicas to catch up once the clients are done. */
+  readonly catchUpMs: number;
+}
+
+/** Defaults for a quick correctness run. */
+export const defaultMcastSimOptions: McastSimOptions = {
+  seed: 1,
+  groups: 4,
+  replicas: 3,
+  clients: 4,
+  ops: 200,
+  window: 3,
+  globalFraction: 0.5,
+  relayFraction: 0.3,
+  faults: new Set(),
+  bug: null,
+  raft: defaultRaftOptions,
+  snapshotEvery: 32,
+  network: { ...defaultNetworkOptions, minLatency: 0.1, meanExtraLatency: 0.2 },
+  cost: defaultCostModel,
+  tickMs: 10,
+  thinkMs: 10,
+  clientTimeoutMs: 200,
+  settleMs: 20_000,
+  catchUpMs: 1_000,
+};
+
+/** Counters of one run. */
+export interface McastSimStats {
+  readonly simulatedMs: number;
+  readonly messages: number;
+  readonly completed: number;
+  readonly localMessages: number;
+  readonly globalMessages: number;
+  /** Client-observed latency (send to last destination's answer), ms, medians. */
+  readonly localLatencyP50: number;
+  readonly globalLatencyP50: number;
+  readonly raftMessages: number;
+  readonly interGroupMessages: number;
+  readonly clientMessages: number;
+  /** Log entries committed over all groups (consensus rounds, batched). */
+  readonly entriesCommitted: number;
+  readonly fsyncs: number;
+  readonly faultsInjected: number;
+}
+
+/** One client message as the client saw it. */
+export interface McastRecord {
+  readonly client: number;
+  readonly seq: number;
+  readonly dests: readonly number[];
+  readonly sentAt: number;
+  /** When the last destination answered; null if some never did. */
+  completedAt: number | null;
+}
+
+/** The outcome of one run. */
+export interface McastSimResult {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly stats: McastSimStats;
+  readonly history: readonly McastRecord[];
+}
+
+type Snap = GroupSnapshot<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
+type Cmd = McastCommand<TestPayload, TestRelay>;
+type RaftMsg = GroupRaftMessage<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
+type Ready = GroupReady<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
+type Adv = GroupAdvance<TestPayload, TestRelay, TestResult>;
+type Replica = GroupReplica<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
+type Inbound = RaftMsg | McastRequest<TestPayload> | InterGroupMessage<TestPayload, TestRelay>;
+type Wire = Inbound | McastResponse<TestResult>;
+
+/** Adapts a group replica to the simulator's node driver. */
+class DrivenGroupReplica
+  implements DrivenReplica<{ from: number; msg: Inbound }, Cmd, Snap, Ready, Adv>
+{
+  readonly core: Replica;
+  constructor(core: Replica) {
+    this.core = core;
+  }
+  tick(): void {
+    this.core.tick();
+  }
+  input({ from, msg }: { from: number; msg: Inbound }): void {
+    if (msg.type === "mcast") this.core.request(msg);
+    else if (msg.type === "channel" || msg.type === "channel-ack")
+      this.core.receive(msg, from as ReplicaId);
+    else this.core.step(msg);
+  }
+  hasReady(): boolean {
+    return this.core.hasReady();
+  }
+  ready(): Ready {
+    return this.core.ready();
+  }
+  advance(rd: Ready): Adv {
+    return this.core.advance(rd);
+  }
+}
+
+type Node = SimNode<{ from: number; msg: Inbound }, Cmd, Snap, Ready, Adv, DrivenGroupReplica>;
+
+type ClientEvent =
+  | { readonly kind: "next"; readonly client: number }
+  | {
+      readonly kind: "timeout";
+      readonly client: number;
+      readonly seq: number;
+      readonly attempt: number;
+    }
+  | {
+      readonly kind: "resend";
+      readonly client: number;
+      readonly seq: number;
+      readonly group: GroupId;
+    };
+
+interface InFlight {
+  readonly msg: McastMessage<TestPayload>;
+  readonly record: McastRecord;
+  readonly waiting: Set<GroupId>;
+  readonly sentAt: number;
+  attempt: number;
+}
+
+interface SimClient {
+  readonly id: ClientId;
+  readonly rng: Rng;
+  remaining: number;
+  seq: number;
+  readonly inflight: Map<number, InFlight>;
+  readonly lastSeqTo: Map<GroupId, number>;
+  readonly guess: Map<GroupId, ReplicaId>;
+}
+
+const CLIENT_BASE = 1000;
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Runs one seed: groups of replicas, clients multicasting to random sets of groups, the seed's
+ * faults; then checks consensus in every group, atomic multicast (integrity, agreement, prefix
+ * and acyclic order, FIFO, liveness) and the reliable channel (exactly once, FIFO, liveness).
+ */
+export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
+  const root = new Rng(opts.seed);
+  const world = new SimWorld<Wire, ClientEvent, Node>(root, opts.network, opts.tickMs);
+  const groupIds = Array.from({ length: opts.groups }, (_, i) => groupId(i + 1));
+  const members = new Map<GroupId, ReplicaId[]>();
+  const groupOf = new Map<number, GroupId>();
+  for (const g of groupIds) {
+    const ids = Array.from({ length: opts.replicas }, (_, i) => replicaId(g * 100 + i + 1));
+    members.set(g, ids);
+    for (const id of ids) groupOf.set(id, g);
+  }
+  const options: GroupReplicaOptions = {
+    ...defaultGroupReplicaOptions(opts.raft),
+    snapshotEvery: opts.snapshotEvery,
+    mcast: opts.bug === "early-delivery" ? { bugs: { earlyDelivery: true } } : {},
+  };
+  const consensus = new Map(groupIds.map((g) => [g, new ConsensusChecker()]));
+  const mcastChecker = new MulticastChecker();
+  const channelChecker = new ChannelChecker();
+  const relayReported = new Map<GroupId, number>();
+  for (const [g, ids] of members) {
+    for (const id of ids) {
+      const rng = root.fork(`replica-${id}`);
+      const build = (storage: SimStorage<Cmd, Snap>) =>
+        new DrivenGroupReplica(
+          new GroupReplica(
+            { group: g, replica: id, groups: members, random: () => rng.next() },
+            options,
+            () => new McastTestApp(),
+            storage.load(),
+          ),
+        );
+      world.add(new SimNode(id, build, rng, opts.cost));
+    }
+  }
+
+  let raftMessages = 0;
+  let interGroupMessages = 0;
+  let clientMessages = 0;
+  let lastCompletion = 0;
+  let localMessages = 0;
+  let globalMessages = 0;
+  const localLatency: number[] = [];
+  const globalLatency: number[] = [];
+  const entriesByGroup = new Map<GroupId, number>();
+  const history: McastRecord[] = [];
+
+  const perClient = Math.ceil(opts.ops / opts.clients);
+  const faultEnd = Math.max(100, (perClient / opts.window) * (opts.thinkMs + 5));
+  const allReplicas = [...groupOf.keys()];
+  const schedule =
+    opts.faults.size === 0
+      ? []
+      : generateFaultSchedule(root.fork("faults"), {
+          kinds: opts.faults,
+          nodes: allReplicas,
+          groups: [...members.values()],
+          clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
+          start: 20,
+          end: faultEnd,
+          meanGap: Math.max(10, faultEnd / 16),
+          maxDown: Math.floor((opts.replicas - 1) / 2),
+          allowMajorityLoss: true,
+          downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
+        });
+  world.inject(schedule);
+
+  const observe = (node: Node): void => {
+    const raft = node.replica?.core.raft;
+    if (raft === undefined) return;
+    const c = consensus.get(groupOf.get(node.id)!)!;
+    c.observeRole(node.id, raft.role, raft.term, raft);
+    c.observeCommit(node.id, raft);
+  };
+  const checkAllLogs = (): void => {
+    for (const [g, ids] of members) {
+      const views = new Map<number, LogView>();
+      for (const id of ids) {
+        const r = world.nodes.get(id)?.replica;
+        if (r) views.set(id, r.core.raft);
+      }
+      consensus.get(g)!.checkLogs(views);
+    }
+  };
+
+  // Clients.
+  const clients = new Map<number, SimClient>();
+  for (let i = 0; i < opts.clients; i++) {
+    const addr = CLIENT_BASE + i;
+    const rng = root.fork(`client-${i}`);
+    const guess = new Map<GroupId, ReplicaId>();
+    for (const [g, ids] of members) guess.set(g, rng.pick(ids));
+    clients.set(addr, {
+      id: clientId(addr),
+      rng,
+      remaining: Math.min(perClient, Math.max(0, opts.ops - i * perClient)),
+      seq: 0,
+      inflight: new Map(),
+      lastSeqTo: new Map(),
+      guess,
+    });
+    for (let w = 0; w < opts.window; w++) {
+      world.after(rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+    }
+  }
+  const sendTo = (c: SimClient, addr: number, g: GroupId, msg: McastMessage<TestPayload>): void => {
+    clientMessages++;
+    world.send(addr, c.guess.get(g)!, { type: "mcast", msg });
+  };
+  const startNext = (addr: number): void => {
+    const c = clients.get(addr)!;
+    if (c.remaining === 0 || c.inflight.size >= opts.window) return;
+    c.remaining--;
+    const seq = ++c.seq;
+    const global = opts.groups > 1 && c.rng.chance(opts.globalFraction);
+    const count = global ? 2 + c.rng.int(opts.groups - 1) : 1;
+    const dests = c.rng
+      .shuffle([...groupIds])
+      .slice(0, count)
+      .sort((a, b) => a - b);
+    const prev = dests.map((g) => c.lastSeqTo.get(g) ?? 0);
+    for (const g of dests) c.lastSeqTo.set(g, seq);
+    const msg: McastMessage<TestPayload> = {
+      client: c.id,
+      seq,
+      dests,
+      prev,
+      payload: { relay: c.rng.chance(opts.relayFraction) },
+    };
+    if (global) globalMessages++;
+    else localMessages++;
+    mcastChecker.onSend(`${addr}.${seq}`, addr, seq, dests);
+    const record: McastRecord = { client: addr, seq, dests, sentAt: world.now, completedAt: null };
+    history.push(record);
+    c.inflight.set(seq, { msg, record, waiting: new Set(dests), sentAt: world.now, attempt: 0 });
+    for (const g of dests) sendTo(c, addr, g, msg);
+    world.after(opts.clientTimeoutMs, { kind: "timeout", client: addr, seq, attempt: 0 });
+  };
+  const onResponse = (addr: number, from: number, res: McastResponse<TestResult>): void => {
+    const c = clients.get(addr);
+    const f = c?.inflight.get(res.seq);
+    if (c === undefined || f === undefined || !f.waiting.has(res.group)) return;
+    if (res.type === "mcast-redirect") {
+      if (res.leader !== null && res.leader !== from) {
+        c.guess.set(res.group, res.leader);
+        sendTo(c, addr, res.group, f.msg);
+      } else {
+        c.guess.set(res.group, c.rng.pick(members.get(res.group)!));
+        world.after(opts.tickMs, { kind: "resend", client: addr, seq: res.seq, group: res.group });
+      }
+      return;
+    }
+    c.guess.set(res.group, from as ReplicaId);
+    f.waiting.delete(res.group);
+    if (f.waiting.size > 0) return;
+    c.inflight.delete(res.seq);
+    f.record.completedAt = world.now;
+    (f.msg.dests.length > 1 ? globalLatency : localLatency).push(world.now - f.sentAt);
+    lastCompletion = world.now;
+    world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+  };
+
+  const dispatch = (
+    node: Node,
+    sends: readonly GroupSend<TestPayload, TestRelay, TestResult>[],
+  ): void => {
+    for (const s of sends) {
+      if (s.kind === "client") clientMessages++;
+      else interGroupMessages++;
+      world.send(node.id, s.to, s.msg);
+    }
+  };
+
+  const handlers: WorldHandlers<Wire, ClientEvent, Node> = {
+    deliver(to, from, msg) {
+      if (msg.type === "mcast-reply" || msg.type === "mcast-redirect") {
+        onResponse(to, from, msg);
+        return;
+      }
+      const node = world.nodes.get(to);
+      if (node === undefined || !node.up) return;
+      node.push({ from, msg });
+      world.wake(node);
+    },
+    run(node) {
+      const started = node.run();
+      if (started === null) return;
+      dispatch(node, started.ready?.sends ?? []);
+      if (node.busy) world.finishAt(node, started.duration);
+      observe(node);
+    },
+    finish(node) {
+      const done = node.finish();
+      if (done === null) return;
+      const g = groupOf.get(node.id)!;
+      const { raft } = done.rd;
+      const c = consensus.get(g)!;
+      if (raft.restore && raft.snapshot !== null) {
+        c.observeRestore(node.id, raft.snapshot.meta.index);
+        mcastChecker.onRestore(node.id, raft.snapshot.data.delivered);
+        channelChecker.onRestore(node.id, raft.snapshot.data.received);
+      }
+      for (const m of raft.messages) {
+        raftMessages++;
+        world.send(node.id, m.to, m);
+      }
+      c.observeApply(node.id, raft.committed);
+      for (const e of raft.committed) {
+        if (e.index > (entriesByGroup.get(g) ?? 0)) entriesByGroup.set(g, e.index);
+      }
+      for (const ev of done.adv.events) {
+        if (ev.kind === "deliver") {
+          const { client, seq } = ev.msg;
+          mcastChecker.onDeliver(g, node.id, ev.position, `${client}.${seq}`);
+          // The group's relays are sent once, whichever replica first executes the delivery.
+          if (ev.position > (relayReported.get(g) ?? 0)) {
+            relayReported.set(g, ev.position);
+            if (ev.msg.payload.relay) {
+              for (const h of ev.msg.dests) {
+                if (h !== g) channelChecker.onSend(g, h, relayId(client, seq, g));
+              }
+            }
+          }
+        } else {
+          channelChecker.onAppend(g, node.id, ev.position, ev.from, ev.payload.id);
+        }
+      }
+      dispatch(node, done.adv.sends);
+      observe(node);
+      if (node.queued > 0 || node.replica?.hasReady()) world.wake(node);
+      if (world.events % 1000 === 0) checkAllLogs();
+    },
+    crashed(node) {
+      consensus.get(groupOf.get(node.id)!)!.observeRestart(node.id);
+    },
+    restarted(node) {
+      const raft = node.replica!.core.raft;
+      consensus.get(groupOf.get(node.id)!)!.observeRestore(node.id, raft.snapshotIndex);
+      const snap = node.storage.load().snapshot;
+      mcastChecker.onRestore(node.id, snap?.data.delivered ?? 0);
+      channelChecker.onRestore(node.id, snap?.data.received ?? 0);
+    },
+    own(ev) {
+      if (ev.kind === "next") {
+        startNext(ev.client);
+        return;
+      }
+      const c = clients.get(ev.client)!;
+      const f = c.inflight.get(ev.seq);
+      if (f === undefined) return;
+      if (ev.kind === "resend") {
+        if (f.waiting.has(ev.group)) sendTo(c, ev.client, ev.group, f.msg);
+        return;
+      }
+      if (ev.attempt !== f.attempt) return;
+      // No answer in time: try the next replica of every group that has not answered.
+      f.attempt++;
+      for (const g of f.waiting) {
+        const ids = members.get(g)!;
+        c.guess.set(g, ids[(ids.indexOf(c.guess.get(g)!) + 1) % ids.length]!);
+        sendTo(c, ev.client, g, f.msg);
+      }
+      world.after(opts.clientTimeoutMs, {
+        kind: "timeout",
+        client: ev.client,
+        seq: ev.seq,
+        attempt: f.attempt,
+      });
+    },
+  };
+  const allDone = (): boolean => {
+    for (const c of clients.values()) if (c.remaining > 0 || c.inflight.size > 0) return false;
+    return true;
+  };
+  const completed = world.run(handlers, allDone, faultEnd + opts.settleMs);
+  // Let lagging replicas catch up before judging that every correct replica delivered everything.
+  world.run(handlers, () => false, world.now + opts.catchUpMs);
+  checkAllLogs();
+
+  const violations: string[] = [];
+  for (const [g, c] of consensus) for (const v of c.violations) violations.push(`group ${g}: ${v}`);
+  const correct = new Set(allReplicas.filter((id) => world.nodes.get(id)?.up));
+  const finish = { replicasByGroup: members, correct, checkLiveness: true };
+  violations.push(...mcastChecker.finish(finish));
+  violations.push(...channelChecker.finish(finish).map((v) => `channel ${v}`));
+  if (!completed) {
+    let open = 0;
+    for (const c of clients.values()) open += c.remaining + c.inflight.size;
+    violations.push(
+      `liveness: ${open} messages not answered by every destination ${opts.settleMs} ms after the faults healed`,
+    );
+  }
+  let fsyncs = 0;
+  for (const node of world.nodes.values()) fsyncs += node.storage.stats.fsyncs;
+  let entriesCommitted = 0;
+  for (const n of entriesByGroup.values()) entriesCommitted += n;
+  return {
+    seed: opts.seed,
+    violations,
+    stats: {
+      simulatedMs: lastCompletion,
+      messages: localMessages + globalMessages,
+      completed: localLatency.length + globalLatency.length,
+      localMessages,
+      globalMessages,
+      localLatencyP50: median(localLatency),
+      globalLatencyP50: median(globalLatency),
+      raftMessages,
+      interGroupMessages,
+      clientMessages,
+      entriesCommitted,
+      fsyncs,
+      faultsInjected: schedule.length,
+    },
+    history,
+  };
+}
