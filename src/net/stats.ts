@@ -1,0 +1,37 @@
+// Counters of one transport.
+
+/** What a transport did since it started; plain numbers, for metrics. */
+export interface TransportStats {
+  framesOut: number;
+  bytesOut: number;
+  framesIn: number;
+  bytesIn: number;
+  /** Frames dropped because the peer's send queue was full. */
+  dropsQueueFull: number;
+  /** Frames dropped because no connection leads to the destination (an unknown client). */
+  dropsNoRoute: number;
+  /** Outgoing connections established again after losing one. */
+  reconnects: number;
+  /** Outgoing connection attempts that failed. */
+  connectFailures: number;
+  /** Connections closed because they sent a malformed frame or no hello. */
+  frameErrors: number;
+  connectionsAccepted: number;
+  /** `socket.write` calls: frames per write is the batching factor. */
+  writes: number;
+}
+
+/** All counters at zero. */
+export const emptyTransportStats = (): TransportStats => ({
+  framesOut: 0,
+  bytesOut: 0,
+  framesIn: 0,
+  bytesIn: 0,
+  dropsQueueFull: 0,
+  dropsNoRoute: 0,
+  reconnects: 0,
+  connectFailures: 0,
+  frameErrors: 0,
+  connectionsAccepted: 0,
+  writes: 0,
+});
