@@ -1,0 +1,321 @@
+// A DS-SMR partition: owns variables, runs commands whose variables are local, moves them on request.
+import type { GroupApp, GroupContext } from "../group/app.ts";
+import type { GroupId } from "../ids.ts";
+import type { McastMessage, Timestamp } from "../multicast/types.ts";
+import type { PartitionedApp } from "./app.ts";
+import { ExecQueue, type Queued, type QueueSnapshot } from "./exec-queue.ts";
+import {
+  type CommandRef,
+  type DsPayload,
+  type DsRelay,
+  type DsReply,
+  type Mode,
+  ORACLE,
+  type PartitionId,
+  type VarId,
+} from "./types.ts";
+import { deepFreeze, ExecView } from "./view.ts";
+import { malformed } from "./well-formed.ts";
+
+/** Counters a partition keeps (replicated: identical on every replica). */
+export interface PartitionCounters {
+  accesses: number;
+  retries: number;
+  globals: number;
+  movesIn: number;
+  movesOut: number;
+  creates: number;
+  deletes: number;
+  invalid: number;
+}
+
+/** Serialisable state of a partition. */
+export interface PartitionSnapshot<Cmd, Val> {
+  readonly vars: readonly (readonly [VarId, Val])[];
+  readonly queue: QueueSnapshot<Cmd, Val>;
+  readonly counters: PartitionCounters;
+}
+
+/** What every group of a deployment agrees on. */
+export interface DsDeployment {
+  readonly mode: Mode;
+  /** Every partition, ascending. */
+  readonly partitions: readonly PartitionId[];
+}
+
+type Ctx<Res, Val> = GroupContext<DsRelay<Val>, DsReply<Res>>;
+
+const zeroCounters = (): PartitionCounters => ({
+  accesses: 0,
+  retries: 0,
+  globals: 0,
+  movesIn: 0,
+  movesOut: 0,
+  creates: 0,
+  deletes: 0,
+  invalid: 0,
+});
+
+/** Time for the application: the final timestamp made unique by its group (t, g). */
+export const execTime = (ts: Timestamp): number => ts.t * 1024 + ts.g;
+
+/**
+ * A partition's replicated state machine.
+ *
+ * Invariants:
+ * - a variable is owned by at most one partition at any point of the global delivery order: it
+ *   leaves its source when a move starts there and arrives at the destination when the move
+ *   completes there, and the oracle's map follows the same order;
+ * - commands complete strictly in delivery order (ExecQueue); a multi-group command completes
+ *   only after every other destination has started it (signals, values and outcomes);
+ * - an access runs only if every variable it asks for is local (DS-SMR); otherwise nothing is
+ *   written and the client is told to retry with the variables it needs;
+ * - every destination answers every message, so a client knows when to stop retransmitting.
+ */
+export class PartitionApp<Cmd, Res, Val>
+  implements GroupApp<DsPayload<Cmd>, DsRelay<Val>, DsReply<Res>, PartitionSnapshot<Cmd, Val>>
+{
+  private vars = new Map<VarId, Val>();
+  private readonly queue = new ExecQueue<Cmd, Val>();
+  private counters = zeroCounters();
+  private readonly app: PartitionedApp<Cmd, Res, Val>;
+  private readonly deployment: DsDeployment;
+  private readonly self: PartitionId;
+
+  /** `initial`: variables this partition holds at boot (same list on every replica). */
+  constructor(
+    self: PartitionId,
+    app: PartitionedApp<Cmd, Res, Val>,
+    deployment: DsDeployment,
+    initial: Iterable<readonly [VarId, Val]> = [],
+  ) {
+    this.self = self;
+    this.app = app;
+    this.deployment = deployment;
+    for (const [v, value] of initial) this.vars.set(v, deepFreeze(value));
+  }
+
+  /** Number of variables held. */
+  get size(): number {
+    return this.vars.size;
+  }
+
+  /** Counters so far. */
+  get stats(): Readonly<PartitionCounters> & { readonly queued: number } {
+    return { ...this.counters, queued: this.queue.length };
+  }
+
+  /** The variables held (read-only use: status, tests). */
+  variables(): ReadonlyMap<VarId, Val> {
+    return this.vars;
+  }
+
+  deliver(msg: McastMessage<DsPayload<Cmd>>, ts: Timestamp, ctx: Ctx<Res, Val>): void {
+    const why = malformed(msg, this.app, this.deployment.partitions);
+    if (why !== null) {
+      this.counters.invalid++;
+      ctx.reply(msg.client, msg.seq, { type: "invalid", reason: why });
+      return;
+    }
+    this.queue.push(msg, ts);
+    this.drain(ctx);
+  }
+
+  receive(from: GroupId, relay: DsRelay<Val>, ctx: Ctx<Res, Val>): void {
+    this.queue.addRelay(from, relay);
+    this.drain(ctx);
+  }
+
+  snapshot(): PartitionSnapshot<Cmd, Val> {
+    return { vars: [...this.vars], queue: this.queue.snapshot(), counters: { ...this.counters } };
+  }
+
+  restore(snap: PartitionSnapshot<Cmd, Val>): void {
+    this.vars = new Map(snap.vars);
+    this.queue.restore(snap.queue);
+    this.counters = { ...snap.counters };
+  }
+
+  private drain(ctx: Ctx<Res, Val>): void {
+    this.queue.drain(this.self, {
+      start: (q) => this.start(q, ctx),
+      finish: (q, relays) => this.finish(q, relays, ctx),
+    });
+  }
+
+  /** The command reached the head: tell the other destinations, hand over values. */
+  private start(q: Queued<Cmd>, ctx: Ctx<Res, Val>): void {
+    const { msg } = q;
+    const p = msg.payload;
+    const ref: CommandRef = { client: msg.client, seq: msg.seq };
+    switch (p.type) {
+      case "move":
+        if (this.self === p.from) {
+          // The value leaves now: later commands here no longer see it.
+          const value = this.vars.get(p.variable) ?? null;
+          this.vars.delete(p.variable);
+          ctx.send(p.to, { type: "value", ref, values: [[p.variable, value]] });
+          ctx.send(ORACLE, { type: "signal", ref });
+        } else {
+          ctx.send(ORACLE, { type: "signal", ref });
+          ctx.send(p.from, { type: "signal", ref });
+        }
+        return;
+      case "create":
+      case "delete":
+        ctx.send(ORACLE, { type: "signal", ref });
+        return;
+      case "global": {
+        const values: [VarId, Val | null][] = [];
+        for (const v of p.vars) {
+          const value = this.vars.get(v);
+          if (value !== undefined) values.push([v, value]);
+        }
+        for (const g of msg.dests) {
+          if (g === this.self) continue;
+          // The oracle needs only the signal; partitions need the values (which also signal).
+          ctx.send(g, g === ORACLE ? { type: "signal", ref } : { type: "value", ref, values });
+        }
+        return;
+      }
+      case "access":
+      case "consult":
+        return;
+    }
+  }
+
+  /** Every other destination has started: complete the command and answer. */
+  private finish(
+    q: Queued<Cmd>,
+    relays: ReadonlyMap<GroupId, DsRelay<Val>>,
+    ctx: Ctx<Res, Val>,
+  ): void {
+    const { msg, ts } = q;
+    const p = msg.payload;
+    const reply = (r: DsReply<Res>) => ctx.reply(msg.client, msg.seq, r);
+    switch (p.type) {
+      case "access":
+        reply(this.access(p.cmd, p.vars, ts));
+        return;
+      case "move": {
+        if (this.self === p.to) {
+          const relay = relays.get(p.from);
+          if (relay?.type === "value") {
+            for (const [v, value] of relay.values) {
+              if (value !== null) {
+                this.vars.set(v, value);
+                this.counters.movesIn++;
+              }
+            }
+          }
+        } else {
+          this.counters.movesOut++;
+        }
+        reply({ type: "done" });
+        return;
+      }
+      case "create":
+      case "delete": {
+        const outcome = relays.get(ORACLE);
+        if (outcome?.type === "outcome" && outcome.ok) {
+          if (p.type === "create") this.create(p.variable, p.cmd);
+          else this.remove(p.variable);
+        }
+        reply({ type: "done" });
+        return;
+      }
+      case "global":
+        this.counters.globals++;
+        reply(this.global(msg, p.cmd, p.vars, relays, ts));
+        return;
+      case "consult":
+        reply({ type: "invalid", reason: "consult delivered to a partition" });
+        return;
+    }
+  }
+
+  /** DS-SMR single-partition execution: every variable asked for must be local. */
+  private access(cmd: Cmd, declared: readonly VarId[], ts: Timestamp): DsReply<Res> {
+    const view = new ExecView(this.vars, null);
+    const result = this.app.execute(cmd, view, { time: execTime(ts) });
+    let missing = view.missing();
+    // In S-SMR mode a variable's home partition is authoritative: absent there means absent.
+    if (this.deployment.mode === "ssmr")
+      missing = missing.filter((v) => this.home(v) !== this.self);
+    if (missing.length > 0) {
+      this.counters.retries++;
+      return { type: "retry", needs: union(declared, view.requested) };
+    }
+    view.commit(this.vars);
+    this.counters.accesses++;
+    return { type: "result", result };
+  }
+
+  /** S-SMR execution over local variables plus the values the other partitions sent. */
+  private global(
+    msg: McastMessage<DsPayload<Cmd>>,
+    cmd: Cmd,
+    declared: readonly VarId[],
+    relays: ReadonlyMap<GroupId, DsRelay<Val>>,
+    ts: Timestamp,
+  ): DsReply<Res> {
+    const kind = this.app.classify(cmd);
+    const withOracle = msg.dests.includes(ORACLE);
+    if (kind.kind !== "access") {
+      if (withOracle) {
+        const outcome = relays.get(ORACLE);
+        if (outcome?.type === "outcome" && outcome.ok && outcome.partition === this.self) {
+          if (kind.kind === "create") this.create(kind.variable, cmd);
+          else this.remove(kind.variable);
+        }
+        return { type: "done" }; // the oracle answers
+      }
+      // S-SMR mode: the variable's home partition decides alone.
+      if (kind.kind === "create") {
+        if (this.vars.has(kind.variable)) {
+          return { type: "result", result: this.app.rejected(cmd, "exists", kind.variable) };
+        }
+        this.create(kind.variable, cmd);
+        return { type: "result", result: this.app.created(cmd) };
+      }
+      this.remove(kind.variable);
+      return { type: "result", result: this.app.deleted(cmd) };
+    }
+    const remote = new Map<VarId, Val>();
+    for (const [, relay] of relays) {
+      if (relay.type !== "value") continue;
+      for (const [v, value] of relay.values) if (value !== null) remote.set(v, value);
+    }
+    const view = new ExecView(this.vars, remote);
+    const result = this.app.execute(cmd, view, { time: execTime(ts) });
+    if (this.deployment.mode === "ssmr") {
+      // A variable asked for whose home is not among the destinations was not sent: run again
+      // with it included. Every destination reaches the same verdict from the same values.
+      const outside = [...view.requested].filter((v) => !msg.dests.includes(this.home(v)));
+      if (outside.length > 0) {
+        this.counters.retries++;
+        return { type: "retry", needs: union(declared, view.requested) };
+      }
+    }
+    view.commit(this.vars);
+    return { type: "result", result };
+  }
+
+  private create(v: VarId, cmd: Cmd): void {
+    this.vars.set(v, deepFreeze(this.app.initial(cmd)));
+    this.counters.creates++;
+  }
+
+  private remove(v: VarId): void {
+    if (this.vars.delete(v)) this.counters.deletes++;
+  }
+
+  private home(v: VarId): PartitionId {
+    return this.app.place(v, this.deployment.partitions);
+  }
+}
+
+/** The union of two variable lists, in first-seen order. */
+export function union(a: Iterable<VarId>, b: Iterable<VarId>): VarId[] {
+  return [...new Set([...a, ...b])];
+}

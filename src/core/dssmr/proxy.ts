@@ -1,0 +1,429 @@
+// The DS-SMR client proxy: cache, consults, moves, retries and the S-SMR fallback, sans-IO.
+import { ConfigError, InputError } from "../errors.ts";
+import type { McastRequest, McastResponse } from "../group/wire.ts";
+import type { ClientId, GroupId, ReplicaId } from "../ids.ts";
+import type { McastMessage } from "../multicast/types.ts";
+import type { PartitionedApp } from "./app.ts";
+import type { DsDeployment } from "./partition.ts";
+import { union } from "./partition.ts";
+import { chooseDestination, type DestinationPolicy } from "./policy.ts";
+import {
+  type DsPayload,
+  type DsReply,
+  ORACLE,
+  type PartitionId,
+  type Prophecy,
+  type VarId,
+} from "./types.ts";
+
+/** Tunables of a client proxy. */
+export interface ProxyOptions {
+  readonly client: ClientId;
+  /** Replicas of every group (the oracle's included in DS-SMR mode). */
+  readonly groups: ReadonlyMap<GroupId, readonly ReplicaId[]>;
+  readonly deployment: DsDeployment;
+  /** Retries before a command falls back to S-SMR execution (DS-SMR mode). */
+  readonly retryThreshold: number;
+  readonly policy: DestinationPolicy;
+  /** Ticks without an answer before a message is sent again (to another replica). */
+  readonly timeoutTicks: number;
+  /** Most messages in flight; the groups remember this many answers per client. */
+  readonly maxInFlight: number;
+}
+
+/** Defaults (the paper never gives its retry threshold; 3 is ours). */
+export const defaultProxyOptions = {
+  retryThreshold: 3,
+  policy: "random" as DestinationPolicy,
+  timeoutTicks: 20,
+  maxInFlight: 16,
+};
+
+/** Counters a proxy keeps: what the paper never reported and we do. */
+export interface ProxyStats {
+  submitted: number;
+  completed: number;
+  consults: number;
+  cacheHits: number;
+  cacheMisses: number;
+  moves: number;
+  retries: number;
+  fallbacks: number;
+  /** Commands whose variables were in more than one partition when first routed. */
+  multiPartition: number;
+  messages: number;
+  retransmissions: number;
+}
+
+/** The outcome of a command. */
+export type ProxyResult<Res> =
+  | { readonly id: number; readonly ok: true; readonly result: Res }
+  | { readonly id: number; readonly ok: false; readonly error: string };
+
+/** Who may answer a command's current message with its outcome. */
+type Answerer = GroupId | "any-partition";
+
+interface CommandState<Cmd> {
+  readonly id: number;
+  readonly cmd: Cmd;
+  vars: VarId[];
+  /** Retries so far. */
+  attempt: number;
+  /** The message whose answer decides the next step, and who gives it. */
+  awaiting: { readonly seq: number; readonly from: Answerer } | null;
+  routedOnce: boolean;
+}
+
+interface Outgoing<Cmd> {
+  readonly msg: McastMessage<DsPayload<Cmd>>;
+  readonly waiting: Set<GroupId>;
+  elapsed: number;
+}
+
+/**
+ * Turns application commands into DS-SMR messages and answers into results. It owns a cache of
+ * the oracle's map, the leader guess of every group, and retransmission: every message is resent
+ * (to another replica on timeout, to the named leader on a redirect) until every destination has
+ * answered it, because a multicast message reaches its destinations only if the client gets it
+ * to each of them.
+ *
+ * Invariants:
+ * - sequence numbers grow by one per message; `prev` chains a client's messages per group (FIFO);
+ * - at most `maxInFlight` messages are unanswered at once, so every answer is still remembered
+ *   by the groups when a retransmission asks for it;
+ * - a command completes exactly once, with the first decisive answer from its answerer.
+ */
+export class ClientProxy<Cmd, Res> {
+  readonly stats: ProxyStats = {
+    submitted: 0,
+    completed: 0,
+    consults: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    moves: 0,
+    retries: 0,
+    fallbacks: 0,
+    multiPartition: 0,
+    messages: 0,
+    retransmissions: 0,
+  };
+  private readonly options: ProxyOptions;
+  private readonly app: PartitionedApp<Cmd, Res, unknown>;
+  private readonly random: () => number;
+  private readonly cache = new Map<VarId, PartitionId>();
+  private readonly guess = new Map<GroupId, ReplicaId>();
+  private readonly lastSeqTo = new Map<GroupId, number>();
+  private readonly outgoing = new Map<number, Outgoing<Cmd>>();
+  private readonly backlog: McastMessage<DsPayload<Cmd>>[] = [];
+  private readonly commands = new Map<number, CommandState<Cmd>>();
+  private readonly bySeq = new Map<number, number>();
+  private sends: { to: ReplicaId; msg: McastRequest<DsPayload<Cmd>> }[] = [];
+  private results: ProxyResult<Res>[] = [];
+  private seq = 0;
+  private nextId = 1;
+
+  constructor(options: ProxyOptions, app: PartitionedApp<Cmd, Res, unknown>, random: () => number) {
+    if (!Number.isInteger(options.retryThreshold) || options.retryThreshold < 0) {
+      throw new ConfigError(
+        `retryThreshold must be an integer >= 0, got ${options.retryThreshold}`,
+      );
+    }
+    if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) {
+      throw new ConfigError(`maxInFlight must be a positive integer, got ${options.maxInFlight}`);
+    }
+    if (options.deployment.partitions.length === 0) throw new ConfigError("no partitions");
+    for (const g of [
+      ...options.deployment.partitions,
+      ...(options.deployment.mode === "dssmr" ? [ORACLE] : []),
+    ]) {
+      const replicas = options.groups.get(g);
+      if (replicas === undefined || replicas.length === 0) {
+        throw new ConfigError(`group ${g} has no replicas`);
+      }
+      this.guess.set(g, replicas[Math.floor(random() * replicas.length)]!);
+    }
+    this.options = options;
+    this.app = app;
+    this.random = random;
+  }
+
+  /** Commands submitted and not completed. */
+  get pending(): number {
+    return this.commands.size;
+  }
+
+  /** True when nothing is in flight (no command, no unanswered message). */
+  get idle(): boolean {
+    return this.commands.size === 0 && this.outgoing.size === 0 && this.backlog.length === 0;
+  }
+
+  /** Where the proxy believes a variable lives (cache), for tests and status. */
+  cached(v: VarId): PartitionId | undefined {
+    return this.cache.get(v);
+  }
+
+  /** Starts a command; returns its id. Throws InputError, changing nothing, if it is invalid. */
+  submit(cmd: Cmd): number {
+    const why = this.app.validate(cmd);
+    if (why !== null) throw new InputError(why);
+    const id = this.nextId++;
+    const state: CommandState<Cmd> = {
+      id,
+      cmd,
+      vars: [...this.app.variables(cmd)],
+      attempt: 0,
+      awaiting: null,
+      routedOnce: false,
+    };
+    this.commands.set(id, state);
+    this.stats.submitted++;
+    this.begin(state);
+    return id;
+  }
+
+  /** An answer or a redirect from replica `from`. */
+  receive(resp: McastResponse<DsReply<Res>>, from: ReplicaId): void {
+    const out = this.outgoing.get(resp.seq);
+    if (resp.type === "mcast-redirect") {
+      if (out === undefined || !out.waiting.has(resp.group)) return;
+      if (resp.leader !== null && resp.leader !== from) {
+        this.guess.set(resp.group, resp.leader);
+        this.send(resp.group, out.msg);
+      } else {
+        this.rotate(resp.group);
+      }
+      return;
+    }
+    this.guess.set(resp.group, from);
+    if (out?.waiting.delete(resp.group) && out.waiting.size === 0) {
+      this.outgoing.delete(resp.seq);
+      this.flushBacklog();
+    }
+    const id = this.bySeq.get(resp.seq);
+    const c = id === undefined ? undefined : this.commands.get(id);
+    if (c === undefined || c.awaiting === null || c.awaiting.seq !== resp.seq) return;
+    const want = c.awaiting.from;
+    const fromPartition = resp.group !== ORACLE;
+    if (want !== resp.group && !(want === "any-partition" && fromPartition)) return;
+    this.decide(c, resp.result);
+  }
+
+  /** One unit of time: retransmit what has waited too long. */
+  tick(): void {
+    for (const out of this.outgoing.values()) {
+      if (++out.elapsed < this.options.timeoutTicks) continue;
+      out.elapsed = 0;
+      for (const g of out.waiting) {
+        this.rotate(g);
+        this.stats.retransmissions++;
+        this.send(g, out.msg);
+      }
+    }
+  }
+
+  /** Messages to send, each to one replica. */
+  takeSends(): { to: ReplicaId; msg: McastRequest<DsPayload<Cmd>> }[] {
+    const s = this.sends;
+    this.sends = [];
+    return s;
+  }
+
+  /** Commands that completed since the last call. */
+  takeResults(): ProxyResult<Res>[] {
+    const r = this.results;
+    this.results = [];
+    return r;
+  }
+
+  /** Decides the next step of a command from its answerer's reply. */
+  private decide(c: CommandState<Cmd>, reply: DsReply<Res>): void {
+    c.awaiting = null;
+    switch (reply.type) {
+      case "result":
+        this.complete(c, { id: c.id, ok: true, result: reply.result });
+        return;
+      case "invalid":
+        this.complete(c, { id: c.id, ok: false, error: reply.reason });
+        return;
+      case "prophecy":
+        this.onProphecy(c, reply.prophecy);
+        return;
+      case "retry":
+        this.stats.retries++;
+        c.vars = union(c.vars, reply.needs);
+        for (const v of c.vars) this.cache.delete(v);
+        c.attempt++;
+        this.begin(c);
+        return;
+      case "done":
+        return; // not decisive; cannot come from an answerer
+    }
+  }
+
+  private begin(c: CommandState<Cmd>): void {
+    const { deployment } = this.options;
+    const kind = this.app.classify(c.cmd);
+    if (deployment.mode === "ssmr") {
+      const homes =
+        kind.kind === "access" ? c.vars.map((v) => this.home(v)) : [this.home(kind.variable)];
+      const dests = sortedUnique(homes);
+      if (!c.routedOnce && dests.length > 1) this.stats.multiPartition++;
+      c.routedOnce = true;
+      if (kind.kind === "access" && dests.length === 1) {
+        this.await(c, dests, { type: "access", cmd: c.cmd, vars: c.vars }, dests[0]!);
+      } else {
+        this.await(c, dests, { type: "global", cmd: c.cmd, vars: c.vars }, "any-partition");
+      }
+      return;
+    }
+    if (c.attempt > this.options.retryThreshold) {
+      // Keeps losing the race: execute S-SMR style at every partition, which always terminates.
+      this.stats.fallbacks++;
+      const dests = sortedUnique(
+        kind.kind === "access" ? deployment.partitions : [ORACLE, ...deployment.partitions],
+      );
+      const answerer: Answerer = kind.kind === "access" ? "any-partition" : ORACLE;
+      this.await(c, dests, { type: "global", cmd: c.cmd, vars: c.vars }, answerer);
+      return;
+    }
+    if (kind.kind === "access" && c.attempt === 0) {
+      const known = new Map<VarId, PartitionId>();
+      for (const v of c.vars) {
+        const p = this.cache.get(v);
+        if (p !== undefined) known.set(v, p);
+      }
+      if (known.size === c.vars.length && known.size > 0) {
+        this.stats.cacheHits++;
+        this.route(c, known);
+        return;
+      }
+      this.stats.cacheMisses++;
+    }
+    this.stats.consults++;
+    this.await(c, [ORACLE], { type: "consult", cmd: c.cmd, vars: c.vars }, ORACLE);
+  }
+
+  private onProphecy(c: CommandState<Cmd>, prophecy: Prophecy): void {
+    const kind = this.app.classify(c.cmd);
+    switch (prophecy.kind) {
+      case "nok":
+        this.complete(c, {
+          id: c.id,
+          ok: true,
+          result: this.app.rejected(
+            c.cmd,
+            kind.kind === "create" ? "exists" : "unknown",
+            prophecy.variable,
+          ),
+        });
+        return;
+      case "ok":
+        this.complete(c, { id: c.id, ok: true, result: this.app.deleted(c.cmd) });
+        return;
+      case "place":
+      case "owner": {
+        if (kind.kind === "access") return;
+        const type = kind.kind;
+        const partition = prophecy.partition;
+        this.await(
+          c,
+          sortedUnique([ORACLE, partition]),
+          { type, cmd: c.cmd, variable: kind.variable, partition },
+          ORACLE,
+        );
+        return;
+      }
+      case "locations": {
+        const locations = new Map(prophecy.locations);
+        for (const [v, p] of locations) this.cache.set(v, p);
+        this.route(c, locations);
+        return;
+      }
+    }
+  }
+
+  /** Gathers the variables in one partition (moves, not awaited), then sends the command there. */
+  private route(c: CommandState<Cmd>, locations: ReadonlyMap<VarId, PartitionId>): void {
+    const involved = new Set(locations.values());
+    if (!c.routedOnce && involved.size > 1) this.stats.multiPartition++;
+    c.routedOnce = true;
+    const dest = chooseDestination(this.options.policy, locations, this.random);
+    for (const [v, p] of locations) {
+      if (p === dest) continue;
+      this.stats.moves++;
+      this.multicast(sortedUnique([ORACLE, p, dest]), {
+        type: "move",
+        variable: v,
+        from: p,
+        to: dest,
+      });
+      this.cache.set(v, dest);
+    }
+    this.await(c, [dest], { type: "access", cmd: c.cmd, vars: c.vars }, dest);
+  }
+
+  private await(
+    c: CommandState<Cmd>,
+    dests: readonly GroupId[],
+    payload: DsPayload<Cmd>,
+    from: Answerer,
+  ): void {
+    const seq = this.multicast(dests, payload);
+    c.awaiting = { seq, from };
+    this.bySeq.set(seq, c.id);
+  }
+
+  private complete(c: CommandState<Cmd>, result: ProxyResult<Res>): void {
+    this.commands.delete(c.id);
+    for (const [seq, id] of this.bySeq) if (id === c.id) this.bySeq.delete(seq);
+    this.stats.completed++;
+    this.results.push(result);
+  }
+
+  /** Builds a message with the next sequence number and sends it (or queues it when full). */
+  private multicast(dests: readonly GroupId[], payload: DsPayload<Cmd>): number {
+    const seq = ++this.seq;
+    const prev = dests.map((g) => this.lastSeqTo.get(g) ?? 0);
+    for (const g of dests) this.lastSeqTo.set(g, seq);
+    const msg: McastMessage<DsPayload<Cmd>> = {
+      client: this.options.client,
+      seq,
+      dests,
+      prev,
+      payload,
+    };
+    this.backlog.push(msg);
+    this.flushBacklog();
+    return seq;
+  }
+
+  private flushBacklog(): void {
+    while (this.backlog.length > 0 && this.outgoing.size < this.options.maxInFlight) {
+      const msg = this.backlog.shift()!;
+      this.outgoing.set(msg.seq, { msg, waiting: new Set(msg.dests), elapsed: 0 });
+      for (const g of msg.dests) this.send(g, msg);
+    }
+  }
+
+  private send(g: GroupId, msg: McastMessage<DsPayload<Cmd>>): void {
+    const to = this.guess.get(g);
+    if (to === undefined) return;
+    this.stats.messages++;
+    this.sends.push({ to, msg: { type: "mcast", msg } });
+  }
+
+  private rotate(g: GroupId): void {
+    const replicas = this.options.groups.get(g);
+    if (replicas === undefined || replicas.length === 0) return;
+    const i = replicas.indexOf(this.guess.get(g)!);
+    this.guess.set(g, replicas[(i + 1) % replicas.length]!);
+  }
+
+  private home(v: VarId): PartitionId {
+    return this.app.place(v, this.options.deployment.partitions);
+  }
+}
+
+function sortedUnique(groups: readonly GroupId[]): GroupId[] {
+  return [...new Set(groups)].sort((a, b) => a - b);
+}
