@@ -5,14 +5,13 @@ import { MulticastChecker } from "../check/multicast-checker.ts";
 import {
   defaultGroupReplicaOptions,
   type GroupAdvance,
-  type GroupRaftMessage,
   type GroupReady,
   GroupReplica,
   type GroupReplicaOptions,
   type GroupSend,
   type GroupSnapshot,
 } from "../core/group/group-replica.ts";
-import type { InterGroupMessage, McastRequest, McastResponse } from "../core/group/wire.ts";
+import type { McastResponse } from "../core/group/wire.ts";
 import {
   type ClientId,
   clientId,
@@ -24,6 +23,7 @@ import {
 import type { McastCommand, McastMessage } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
+import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
 import { type FaultKind, generateFaultSchedule } from "./faults.ts";
 import {
   McastTestApp,
@@ -35,7 +35,7 @@ import {
 } from "./mcast-test-app.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
-import { type DrivenReplica, SimNode } from "./sim-node.ts";
+import { SimNode } from "./sim-node.ts";
 import type { SimStorage } from "./storage.ts";
 import { SimWorld, type WorldHandlers } from "./world.ts";
 
@@ -135,42 +135,19 @@ export interface McastSimResult {
 
 type Snap = GroupSnapshot<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
 type Cmd = McastCommand<TestPayload, TestRelay>;
-type RaftMsg = GroupRaftMessage<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
 type Ready = GroupReady<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
 type Adv = GroupAdvance<TestPayload, TestRelay, TestResult>;
-type Replica = GroupReplica<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
-type Inbound = RaftMsg | McastRequest<TestPayload> | InterGroupMessage<TestPayload, TestRelay>;
-type Wire = Inbound | McastResponse<TestResult>;
+type Wire = Input["msg"] | McastResponse<TestResult>;
 
-/** Adapts a group replica to the simulator's node driver. */
-class DrivenGroupReplica
-  implements DrivenReplica<{ from: number; msg: Inbound }, Cmd, Snap, Ready, Adv>
-{
-  readonly core: Replica;
-  constructor(core: Replica) {
-    this.core = core;
-  }
-  tick(): void {
-    this.core.tick();
-  }
-  input({ from, msg }: { from: number; msg: Inbound }): void {
-    if (msg.type === "mcast") this.core.request(msg);
-    else if (msg.type === "channel" || msg.type === "channel-ack")
-      this.core.receive(msg, from as ReplicaId);
-    else this.core.step(msg);
-  }
-  hasReady(): boolean {
-    return this.core.hasReady();
-  }
-  ready(): Ready {
-    return this.core.ready();
-  }
-  advance(rd: Ready): Adv {
-    return this.core.advance(rd);
-  }
-}
-
-type Node = SimNode<{ from: number; msg: Inbound }, Cmd, Snap, Ready, Adv, DrivenGroupReplica>;
+type Input = GroupInput<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
+type Node = SimNode<
+  Input,
+  Cmd,
+  Snap,
+  Ready,
+  Adv,
+  DrivenGroupReplica<TestPayload, TestRelay, TestResult, TestAppSnapshot>
+>;
 
 type ClientEvent =
   | { readonly kind: "next"; readonly client: number }
