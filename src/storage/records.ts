@@ -1,0 +1,91 @@
+// Records of the write-ahead log: what one save writes, framed with a length and a CRC32.
+import type { Entry, HardState, SnapshotMeta } from "../core/raft/types.ts";
+import { encodeValue } from "../net/codec.ts";
+import { decodePayload, frameBytes, readFrame } from "../net/frame.ts";
+
+/**
+ * One record. A save writes, in order, a hard-state record, a snapshot record (the data lives
+ * in its own file, named by index and term) and one record with all its entries.
+ */
+export type WalRecord<C> =
+  | { readonly k: "h"; readonly term: number; readonly vote: number | null }
+  | { readonly k: "s"; readonly index: number; readonly term: number }
+  | { readonly k: "e"; readonly entries: readonly Entry<C>[] };
+
+/** A hard-state record. */
+export const hardRecord = <C>(hs: HardState): WalRecord<C> => ({
+  k: "h",
+  term: hs.term,
+  vote: hs.vote,
+});
+
+/** A snapshot record. */
+export const snapRecord = <C>(meta: SnapshotMeta): WalRecord<C> => ({
+  k: "s",
+  index: meta.index,
+  term: meta.term,
+});
+
+/** Encodes a record as bytes: u32 length, u32 CRC32 of the payload, MessagePack payload. */
+export function encodeRecord<C>(record: WalRecord<C>): Buffer {
+  return frameBytes(encodeValue(record));
+}
+
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
+
+function isEntry(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  const e = v as { term?: unknown; index?: unknown; cmds?: unknown };
+  return isInt(e.term) && isInt(e.index) && Array.isArray(e.cmds);
+}
+
+/** The record a decoded payload holds, or null when it is not a well-formed record. */
+function asRecord<C>(v: unknown): WalRecord<C> | null {
+  if (typeof v !== "object" || v === null) return null;
+  const r = v as {
+    k?: unknown;
+    term?: unknown;
+    vote?: unknown;
+    index?: unknown;
+    entries?: unknown;
+  };
+  if (r.k === "h" && isInt(r.term) && (r.vote === null || isInt(r.vote))) return v as WalRecord<C>;
+  if (r.k === "s" && isInt(r.index) && isInt(r.term)) return v as WalRecord<C>;
+  if (r.k === "e" && Array.isArray(r.entries) && r.entries.every(isEntry)) {
+    return v as WalRecord<C>;
+  }
+  return null;
+}
+
+/** What a scan of one segment found. */
+export interface ScanResult<C> {
+  readonly records: WalRecord<C>[];
+  /** Bytes of well-formed records from the start; a torn or bad tail begins here. */
+  readonly validBytes: number;
+  /** Why the scan stopped before the end, or null when every byte was a good record. */
+  readonly stop: string | null;
+}
+
+/**
+ * Reads records from the start of `buf` up to the first one that is cut short (a torn write),
+ * has a bad length or checksum, or does not decode: everything from there on is untrusted.
+ */
+export function scanRecords<C>(buf: Buffer, maxRecordBytes: number): ScanResult<C> {
+  const records: WalRecord<C>[] = [];
+  let offset = 0;
+  while (offset < buf.length) {
+    let frame: ReturnType<typeof readFrame>;
+    let record: WalRecord<C> | null;
+    try {
+      frame = readFrame(buf, offset, maxRecordBytes);
+      if (frame === null) return { records, validBytes: offset, stop: "torn record" };
+      record = asRecord<C>(decodePayload(frame.payload));
+    } catch (err) {
+      return { records, validBytes: offset, stop: (err as Error).message };
+    }
+    if (record === null) return { records, validBytes: offset, stop: "malformed record" };
+    records.push(record);
+    offset = frame.end;
+  }
+  return { records, validBytes: offset, stop: null };
+}

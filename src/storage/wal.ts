@@ -1,0 +1,447 @@
+// Durable write-ahead log of one replica: segment files, group commit, atomic snapshots, recovery.
+import { type FileHandle, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { InvariantError } from "../core/errors.ts";
+import type {
+  Entry,
+  HardState,
+  RaftStorageState,
+  Snapshot,
+  SnapshotMeta,
+} from "../core/raft/types.ts";
+import { encodeValue } from "../net/codec.ts";
+import { decodePayload, frameBytes, readFrame } from "../net/frame.ts";
+import { CorruptStorageError, StorageError } from "./errors.ts";
+import { fsyncDir, removeFile, writeFileAtomic } from "./fs-util.ts";
+import { LogImage } from "./log-image.ts";
+import type { RaftStore, StoreStats } from "./raft-store.ts";
+import { encodeRecord, hardRecord, scanRecords, snapRecord, type WalRecord } from "./records.ts";
+
+/** Tunables of the log. */
+export interface WalOptions {
+  /** Start a new segment once the current one reaches this size. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Largest record (or snapshot file) accepted on recovery. Default 1 GiB. */
+  readonly maxRecordBytes?: number;
+  /** False skips every fsync: fast, and a machine crash may lose acknowledged writes. */
+  readonly durable?: boolean;
+}
+
+/** Counters of the log. */
+export interface WalStats extends StoreStats {
+  /** `sync()` calls; with group commit, more than `fsyncs`. */
+  syncCalls: number;
+  bytesWritten: number;
+  segmentsCreated: number;
+  segmentsDeleted: number;
+  snapshotsWritten: number;
+  /** Bytes of torn or corrupt tail cut off during recovery. */
+  bytesTruncatedOnRecovery: number;
+  /** Total and worst time spent in fdatasync, ms. */
+  fsyncMsTotal: number;
+  fsyncMsMax: number;
+}
+
+interface Segment {
+  readonly seq: number;
+  /** Highest entry index written in it (0 if none): deletable once a snapshot covers it. */
+  maxIndex: number;
+}
+
+interface PendingSnapshot<S> {
+  readonly meta: SnapshotMeta;
+  readonly snapshot: Snapshot<S>;
+  readonly bytes: Buffer;
+}
+
+const SEGMENT = /^wal-(\d{16})\.log$/;
+const SNAPSHOT = /^snap-(\d{16})-(\d{16})\.snap$/;
+const segmentName = (seq: number): string => `wal-${String(seq).padStart(16, "0")}.log`;
+const snapshotName = (m: SnapshotMeta): string =>
+  `snap-${String(m.index).padStart(16, "0")}-${String(m.term).padStart(16, "0")}.snap`;
+
+/**
+ * A write-ahead log in a directory:
+ *
+ * - `wal-<seq>.log` segments of records (u32 length, u32 CRC32, MessagePack payload): hard
+ *   states, snapshot positions and entry batches, in save order. Truncating a conflicting suffix
+ *   is not a separate record: an entry batch whose first index is not past the end overwrites
+ *   the log from there on replay, exactly as `save` defines it.
+ * - `snap-<index>-<term>.snap`: each snapshot's data, written atomically (temp file, fsync,
+ *   rename, directory fsync) before the segment record that refers to it is written, so a
+ *   durable record always finds its file.
+ * - A new segment starts once the current one reaches `segmentBytes`; it opens with the current
+ *   hard state and snapshot position, so older segments are never needed for those. A segment
+ *   whose entries a durable snapshot covers is deleted (oldest first), with older snapshot files.
+ *
+ * Group commit: `save` only encodes into a buffer; `sync` writes the buffer with one write and
+ * one fdatasync. While a sync runs, new saves accumulate and every `sync` called meanwhile
+ * shares the next round. Recovery (`open`) replays the segments and stops at the first record
+ * that is torn, fails its checksum or does not decode; the file is truncated there (segments
+ * after a bad one are renamed `.corrupt`). A write or fsync error makes the store refuse all
+ * further work: the caller should stop, and restarting recovers.
+ */
+export class WalStorage<C, S> implements RaftStore<C, S> {
+  readonly stats: WalStats = {
+    saves: 0,
+    fsyncs: 0,
+    entriesWritten: 0,
+    syncCalls: 0,
+    bytesWritten: 0,
+    segmentsCreated: 0,
+    segmentsDeleted: 0,
+    snapshotsWritten: 0,
+    bytesTruncatedOnRecovery: 0,
+    fsyncMsTotal: 0,
+    fsyncMsMax: 0,
+  };
+  private readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly durable: boolean;
+  /** What is durable (for `load`), and what the replica believes it wrote (for checks). */
+  private readonly durableImage: LogImage<C>;
+  private readonly view: LogImage<C>;
+  private snapshot: Snapshot<S> | null;
+  private readonly segments: Segment[];
+  private fh: FileHandle;
+  private size: number;
+  private pendingBufs: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingRecords: WalRecord<C>[] = [];
+  private pendingSnaps: PendingSnapshot<S>[] = [];
+  private inFlight: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private failed: StorageError | null = null;
+  private closed = false;
+
+  private constructor(
+    dir: string,
+    options: WalOptions,
+    image: LogImage<C>,
+    view: LogImage<C>,
+    snapshot: Snapshot<S> | null,
+    segments: Segment[],
+    fh: FileHandle,
+    size: number,
+  ) {
+    this.dir = dir;
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.durable = options.durable ?? true;
+    this.durableImage = image;
+    this.view = view;
+    this.snapshot = snapshot;
+    this.segments = segments;
+    this.fh = fh;
+    this.size = size;
+  }
+
+  /** Opens (creating if needed) the log in `dir` and recovers what it holds. */
+  static async open<C, S>(dir: string, options: WalOptions = {}): Promise<WalStorage<C, S>> {
+    const maxRecordBytes = options.maxRecordBytes ?? 1024 * 1024 * 1024;
+    const durable = options.durable ?? true;
+    await mkdir(dir, { recursive: true });
+    const names = (await readdir(dir)).sort();
+    for (const n of names) if (n.endsWith(".tmp")) await removeFile(join(dir, n));
+    const segNames = names.filter((n) => SEGMENT.test(n));
+    const build = (): LogImage<C> => new LogImage<C>();
+    const image = build();
+    const view = build();
+    const segments: Segment[] = [];
+    let truncated = 0;
+    let lastSize = 0;
+    for (let i = 0; i < segNames.length; i++) {
+      const name = segNames[i]!;
+      const path = join(dir, name);
+      const buf = await readFile(path);
+      const scan = scanRecords<C>(buf, maxRecordBytes);
+      const seg: Segment = { seq: Number(SEGMENT.exec(name)![1]), maxIndex: 0 };
+      for (const r of scan.records) {
+        for (const img of [image, view]) applyRecord(img, r);
+        if (r.k === "e") seg.maxIndex = Math.max(seg.maxIndex, r.entries.at(-1)?.index ?? 0);
+      }
+      segments.push(seg);
+      lastSize = scan.validBytes;
+      if (scan.stop === null) continue;
+      // A torn or bad record: nothing from here on can be trusted.
+      truncated += buf.length - scan.validBytes;
+      const fh = await open(path, "r+");
+      try {
+        await fh.truncate(scan.validBytes);
+        if (durable) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      for (const later of segNames.slice(i + 1)) {
+        await rename(join(dir, later), join(dir, `${later}.corrupt`));
+      }
+      break;
+    }
+    if (!image.consistent()) {
+      throw new CorruptStorageError(
+        `${dir}: entries start at ${image.firstIndex} after a snapshot at ${image.snapshotIndex}`,
+      );
+    }
+    const snapshot =
+      image.snapshot === null ? null : await readSnapshot<S>(dir, image.snapshot, maxRecordBytes);
+    for (const n of names) {
+      if (SNAPSHOT.test(n) && (image.snapshot === null || n !== snapshotName(image.snapshot))) {
+        await removeFile(join(dir, n));
+      }
+    }
+    let fh: FileHandle;
+    const last = segments.at(-1);
+    let created = 0;
+    if (last === undefined) {
+      segments.push({ seq: 1, maxIndex: 0 });
+      fh = await open(join(dir, segmentName(1)), "w+");
+      if (durable) await fsyncDir(dir);
+      created = 1;
+      lastSize = 0;
+    } else {
+      fh = await open(join(dir, segmentName(last.seq)), "r+");
+    }
+    const wal = new WalStorage<C, S>(dir, options, image, view, snapshot, segments, fh, lastSize);
+    wal.stats.bytesTruncatedOnRecovery = truncated;
+    wal.stats.segmentsCreated = created;
+    return wal;
+  }
+
+  save(
+    hardState: HardState | null,
+    snapshot: Snapshot<S> | null,
+    entries: readonly Entry<C>[],
+  ): void {
+    if (this.failed !== null) throw this.failed;
+    if (this.closed) throw new StorageError("save on a closed log");
+    this.check(snapshot, entries);
+    const records: WalRecord<C>[] = [];
+    if (hardState !== null) records.push(hardRecord(hardState));
+    if (snapshot !== null) {
+      const meta = { index: snapshot.meta.index, term: snapshot.meta.term };
+      records.push(snapRecord(meta));
+      const bytes = frameBytes(encodeValue({ meta, data: snapshot.data }));
+      this.pendingSnaps.push({ meta, snapshot: { meta, data: snapshot.data }, bytes });
+    }
+    if (entries.length > 0) {
+      records.push({
+        k: "e",
+        entries: entries.map((e) => ({ term: e.term, index: e.index, cmds: e.cmds })),
+      });
+    }
+    if (records.length === 0) return;
+    for (const r of records) {
+      applyRecord(this.view, r);
+      const buf = encodeRecord(r);
+      this.pendingBufs.push(buf);
+      this.pendingBytes += buf.length;
+      this.pendingRecords.push(r);
+    }
+    this.stats.saves++;
+    this.stats.entriesWritten += entries.length;
+  }
+
+  sync(): Promise<void> {
+    this.stats.syncCalls++;
+    if (this.failed !== null) return Promise.reject(this.failed);
+    if (this.queued !== null) return this.queued;
+    if (this.pendingRecords.length === 0) return this.inFlight ?? Promise.resolve();
+    const start = (): Promise<void> => {
+      this.queued = null;
+      const round = this.round();
+      this.inFlight = round;
+      const clear = (): void => {
+        if (this.inFlight === round) this.inFlight = null;
+      };
+      round.then(clear, clear);
+      return round;
+    };
+    if (this.inFlight === null) return start();
+    this.queued = this.inFlight.then(start, start);
+    return this.queued;
+  }
+
+  load(): RaftStorageState<C, S> {
+    return {
+      hardState: this.durableImage.hardState,
+      snapshot: this.snapshot,
+      entries: this.durableImage.entries(),
+    };
+  }
+
+  /** Waits for syncs in progress, then closes the files; unsynced saves are discarded. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (;;) {
+      const wait = this.queued ?? this.inFlight;
+      if (wait === null) break;
+      await wait.catch(() => {});
+    }
+    await this.fh.close();
+  }
+
+  /** Index of the last entry saved (synced or not). */
+  get lastIndex(): number {
+    return this.view.lastIndex;
+  }
+
+  /** Throws InvariantError (writing nothing) when the save would break the log. */
+  private check(snapshot: Snapshot<S> | null, entries: readonly Entry<C>[]): void {
+    let snapIndex = this.view.snapshotIndex;
+    let last = this.view.lastIndex;
+    if (snapshot !== null) {
+      const { index, term } = snapshot.meta;
+      if (index < snapIndex) {
+        throw new InvariantError(
+          `storage: snapshot at ${index} is older than the stored one at ${snapIndex}`,
+        );
+      }
+      const at = this.view.entryAt(index);
+      if (index > last || (at !== undefined && at.term !== term)) last = index;
+      snapIndex = index;
+    }
+    let prev: number | undefined;
+    for (const e of entries) {
+      if (prev !== undefined && e.index !== prev + 1) {
+        throw new InvariantError(`storage: entries not contiguous, ${e.index} after ${prev}`);
+      }
+      prev = e.index;
+    }
+    const first = entries[0];
+    if (first === undefined) return;
+    if (first.index <= snapIndex) {
+      throw new InvariantError(
+        `storage: entry ${first.index} rewrites the log at or before the snapshot at ${snapIndex}`,
+      );
+    }
+    if (first.index > last + 1) {
+      throw new InvariantError(`storage: gap in the log, entry ${first.index} after ${last}`);
+    }
+  }
+
+  /** One group-commit round: snapshot files, one write, one fdatasync, then housekeeping. */
+  private async round(): Promise<void> {
+    if (this.failed !== null) throw this.failed;
+    const bufs = this.pendingBufs;
+    const bytes = this.pendingBytes;
+    const records = this.pendingRecords;
+    const snaps = this.pendingSnaps;
+    this.pendingBufs = [];
+    this.pendingBytes = 0;
+    this.pendingRecords = [];
+    this.pendingSnaps = [];
+    try {
+      for (const s of snaps) {
+        await writeFileAtomic(this.dir, snapshotName(s.meta), s.bytes, this.durable);
+        this.stats.snapshotsWritten++;
+      }
+      const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
+      let written = 0;
+      while (written < buf.length) {
+        const { bytesWritten } = await this.fh.write(
+          buf,
+          written,
+          buf.length - written,
+          this.size + written,
+        );
+        written += bytesWritten;
+      }
+      if (this.durable) {
+        const t0 = performance.now();
+        await this.fh.datasync();
+        const ms = performance.now() - t0;
+        this.stats.fsyncMsTotal += ms;
+        if (ms > this.stats.fsyncMsMax) this.stats.fsyncMsMax = ms;
+      }
+      this.stats.fsyncs++;
+      this.size += buf.length;
+      this.stats.bytesWritten += buf.length;
+      const active = this.segments.at(-1)!;
+      const snapBefore = this.durableImage.snapshotIndex;
+      for (const r of records) {
+        applyRecord(this.durableImage, r);
+        if (r.k === "e") active.maxIndex = Math.max(active.maxIndex, r.entries.at(-1)?.index ?? 0);
+      }
+      const last = snaps.at(-1);
+      if (last !== undefined) this.snapshot = last.snapshot;
+      if (this.size >= this.segmentBytes) await this.rotate();
+      if (this.durableImage.snapshotIndex > snapBefore) await this.dropCovered();
+    } catch (err) {
+      this.failed ??=
+        err instanceof StorageError
+          ? err
+          : new StorageError(`${this.dir}: ${(err as Error).message}`);
+      throw this.failed;
+    }
+  }
+
+  /** Starts a new segment that opens with the current hard state and snapshot position. */
+  private async rotate(): Promise<void> {
+    const seq = this.segments.at(-1)!.seq + 1;
+    const fh = await open(join(this.dir, segmentName(seq)), "w+");
+    const header: Buffer[] = [encodeRecord(hardRecord(this.durableImage.hardState))];
+    const snap = this.durableImage.snapshot;
+    if (snap !== null) header.push(encodeRecord(snapRecord(snap)));
+    const buf = Buffer.concat(header);
+    await fh.write(buf, 0, buf.length, 0);
+    if (this.durable) {
+      await fh.datasync();
+      await fsyncDir(this.dir);
+    }
+    await this.fh.close();
+    this.fh = fh;
+    this.size = buf.length;
+    this.segments.push({ seq, maxIndex: 0 });
+    this.stats.segmentsCreated++;
+    this.stats.bytesWritten += buf.length;
+  }
+
+  /** Deletes the oldest segments a durable snapshot covers, and snapshot files before it. */
+  private async dropCovered(): Promise<void> {
+    const covered = this.durableImage.snapshotIndex;
+    while (this.segments.length > 1 && this.segments[0]!.maxIndex <= covered) {
+      const seg = this.segments.shift()!;
+      await removeFile(join(this.dir, segmentName(seg.seq)));
+      this.stats.segmentsDeleted++;
+    }
+    for (const n of await readdir(this.dir)) {
+      if (SNAPSHOT.test(n) && this.snapshot !== null && n !== snapshotName(this.snapshot.meta)) {
+        await removeFile(join(this.dir, n));
+      }
+    }
+  }
+}
+
+/** Applies one record to an image. */
+function applyRecord<C>(image: LogImage<C>, r: WalRecord<C>): void {
+  if (r.k === "h") image.hardState = { term: r.term, vote: r.vote as HardState["vote"] };
+  else if (r.k === "s") image.applySnapshot({ index: r.index, term: r.term });
+  else image.applyEntries(r.entries);
+}
+
+/** Reads and checks a snapshot file. */
+async function readSnapshot<S>(
+  dir: string,
+  meta: SnapshotMeta,
+  maxBytes: number,
+): Promise<Snapshot<S>> {
+  const name = snapshotName(meta);
+  let buf: Buffer;
+  try {
+    buf = await readFile(join(dir, name));
+  } catch (err) {
+    throw new CorruptStorageError(`${dir}: snapshot file ${name}: ${(err as Error).message}`);
+  }
+  try {
+    const frame = readFrame(buf, 0, maxBytes);
+    if (frame === null || frame.end !== buf.length) throw new Error("truncated");
+    const value = decodePayload(frame.payload) as { meta?: SnapshotMeta; data?: S };
+    if (value.meta?.index !== meta.index || value.meta.term !== meta.term) {
+      throw new Error("names another position");
+    }
+    return { meta, data: value.data as S };
+  } catch (err) {
+    throw new CorruptStorageError(`${dir}: snapshot file ${name}: ${(err as Error).message}`);
+  }
+}
