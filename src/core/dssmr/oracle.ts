@@ -83,6 +83,11 @@ export class OracleApp<Cmd, Res, Val>
     return this.map.get(v);
   }
 
+  /** The whole map (read-only use: status, checks). */
+  mapping(): ReadonlyMap<VarId, PartitionId> {
+    return this.map;
+  }
+
   /** Variables per partition. */
   counts(): Map<PartitionId, number> {
     const out = new Map<PartitionId, number>(this.deployment.partitions.map((p) => [p, 0]));

@@ -342,6 +342,11 @@ export class GroupReplica<P, R, Res, Snap> {
     return this.delivered;
   }
 
+  /** The application (read-only use: status, tests). */
+  get application(): GroupApp<P, R, Res, Snap> {
+    return this.app;
+  }
+
   /** The multicast state (read-only use: status, tests). */
   get multicast(): GroupMulticast<P, R> {
     return this.mcast;

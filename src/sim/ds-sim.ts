@@ -1,0 +1,508 @@
+// A whole DS-SMR (or S-SMR) deployment and its clients in one process, from one seed, under faults.
+
+import type { Operation } from "../check/history.ts";
+import { ConsensusChecker, type LogView } from "../check/invariants.ts";
+import { checkLinearizable } from "../check/linearizability.ts";
+import type { Model } from "../check/model.ts";
+import { MulticastChecker } from "../check/multicast-checker.ts";
+import { checkOwnership } from "../check/ownership.ts";
+import type { PartitionedApp } from "../core/dssmr/app.ts";
+import { createDsGroupApp, type DsGroupSnapshot } from "../core/dssmr/group-app.ts";
+import { OracleApp } from "../core/dssmr/oracle.ts";
+import { type DsDeployment, PartitionApp } from "../core/dssmr/partition.ts";
+import type { DestinationPolicy } from "../core/dssmr/policy.ts";
+import { ClientProxy, defaultProxyOptions, type ProxyStats } from "../core/dssmr/proxy.ts";
+import {
+  type DsPayload,
+  type DsRelay,
+  type DsReply,
+  type Mode,
+  ORACLE,
+  type PartitionId,
+  type VarId,
+} from "../core/dssmr/types.ts";
+import {
+  defaultGroupReplicaOptions,
+  type GroupAdvance,
+  type GroupReady,
+  GroupReplica,
+  type GroupSnapshot,
+} from "../core/group/group-replica.ts";
+import type { McastResponse } from "../core/group/wire.ts";
+import { clientId, type GroupId, groupId, type ReplicaId, replicaId } from "../core/ids.ts";
+import type { McastCommand } from "../core/multicast/types.ts";
+import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
+import { type CostModel, defaultCostModel } from "./cost.ts";
+import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
+import { type FaultKind, generateFaultSchedule } from "./faults.ts";
+import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
+import { Rng } from "./rng.ts";
+import { SimNode } from "./sim-node.ts";
+import type { SimStorage } from "./storage.ts";
+import { SimWorld, type WorldHandlers } from "./world.ts";
+
+/** What a DS-SMR simulation runs: an application, its boot state and its clients' commands. */
+export interface DsWorkload<Cmd, Res, Val> {
+  readonly app: PartitionedApp<Cmd, Res, Val>;
+  /** Variables at boot, with their partitions. */
+  initial(
+    partitions: readonly PartitionId[],
+    rng: Rng,
+  ): readonly (readonly [VarId, PartitionId, Val])[];
+  /** Client `client`'s next command. */
+  next(rng: Rng, client: number): Cmd;
+  /** A sequential model of the application, to check the history's linearizability. */
+  readonly model?: Model<unknown, Cmd, Res>;
+}
+
+/** Everything that defines one run. */
+export interface DsSimOptions {
+  readonly seed: number;
+  readonly mode: Mode;
+  readonly partitions: number;
+  readonly replicas: number;
+  readonly clients: number;
+  /** Commands in total. */
+  readonly ops: number;
+  readonly policy: DestinationPolicy;
+  readonly retryThreshold: number;
+  readonly faults: ReadonlySet<FaultKind>;
+  readonly raft: RaftOptions;
+  readonly snapshotEvery: number;
+  readonly network: NetworkOptions;
+  readonly cost: CostModel;
+  readonly tickMs: number;
+  readonly thinkMs: number;
+  /** A client resends an unanswered message after this many ticks. */
+  readonly clientTimeoutTicks: number;
+  readonly settleMs: number;
+  readonly catchUpMs: number;
+  readonly checkHistory: boolean;
+}
+
+/** Defaults for a quick correctness run. */
+export const defaultDsSimOptions: DsSimOptions = {
+  seed: 1,
+  mode: "dssmr",
+  partitions: 2,
+  replicas: 3,
+  clients: 4,
+  ops: 200,
+  policy: "random",
+  retryThreshold: defaultProxyOptions.retryThreshold,
+  faults: new Set(),
+  raft: defaultRaftOptions,
+  snapshotEvery: 32,
+  network: { ...defaultNetworkOptions, minLatency: 0.1, meanExtraLatency: 0.2 },
+  cost: defaultCostModel,
+  tickMs: 10,
+  thinkMs: 10,
+  clientTimeoutTicks: 20,
+  settleMs: 30_000,
+  catchUpMs: 1_000,
+  checkHistory: true,
+};
+
+/** Counters of one run. */
+export interface DsSimStats extends ProxyStats {
+  readonly simulatedMs: number;
+  readonly commandsCompleted: number;
+  readonly oracleConsults: number;
+  readonly movesApplied: number;
+  readonly staleMoves: number;
+  readonly raftMessages: number;
+  readonly interGroupMessages: number;
+  readonly clientMessages: number;
+  readonly fsyncs: number;
+  readonly faultsInjected: number;
+  /** Variables per partition at the end. */
+  readonly variables: readonly number[];
+}
+
+/** The outcome of one run. */
+export interface DsSimResult<Cmd, Res> {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly stats: DsSimStats;
+  readonly history: readonly Operation<Cmd, Res>[];
+}
+
+const CLIENT_BASE = 1000;
+
+type ClientEvent =
+  | { readonly kind: "next"; readonly client: number }
+  | { readonly kind: "tick"; readonly client: number };
+
+interface OpRecord<Cmd, Res> {
+  id: number;
+  client: number;
+  input: Cmd;
+  output: Res | undefined;
+  call: number;
+  ret: number;
+}
+
+/**
+ * Runs one seed of a DS-SMR deployment: the oracle and partitions as groups of replicas, clients
+ * with their proxies, the seed's faults. Then checks consensus in every group, atomic multicast
+ * order, that every variable has one owner where the oracle says, liveness, and the history's
+ * linearizability against the workload's model.
+ */
+export function runDsSimulation<Cmd, Res, Val>(
+  opts: DsSimOptions,
+  workload: DsWorkload<Cmd, Res, Val>,
+): DsSimResult<Cmd, Res> {
+  type Payload = DsPayload<Cmd>;
+  type Relay = DsRelay<Val>;
+  type Reply = DsReply<Res>;
+  type Snap = DsGroupSnapshot<Cmd, Val>;
+  type Node = SimNode<
+    GroupInput<Payload, Relay, Reply, Snap>,
+    McastCommand<Payload, Relay>,
+    GroupSnapshot<Payload, Relay, Reply, Snap>,
+    GroupReady<Payload, Relay, Reply, Snap>,
+    GroupAdvance<Payload, Relay, Reply>,
+    DrivenGroupReplica<Payload, Relay, Reply, Snap>
+  >;
+  type Wire = GroupInput<Payload, Relay, Reply, Snap>["msg"] | McastResponse<Reply>;
+
+  const root = new Rng(opts.seed);
+  const world = new SimWorld<Wire, ClientEvent, Node>(root, opts.network, opts.tickMs);
+  const partitions = Array.from({ length: opts.partitions }, (_, i) => groupId(i + 1));
+  const groups = opts.mode === "dssmr" ? [ORACLE, ...partitions] : partitions;
+  const deployment: DsDeployment = { mode: opts.mode, partitions };
+  const members = new Map<GroupId, ReplicaId[]>();
+  const groupOf = new Map<number, GroupId>();
+  for (const g of groups) {
+    const ids = Array.from({ length: opts.replicas }, (_, i) => replicaId(g * 100 + i + 1));
+    members.set(g, ids);
+    for (const id of ids) groupOf.set(id, g);
+  }
+  // S-SMR partitions statically: every variable starts (and stays) at its home partition.
+  const boot = workload.initial(partitions, root.fork("initial"));
+  const initial = {
+    variables:
+      opts.mode === "ssmr"
+        ? boot.map(([v, , value]) => [v, workload.app.place(v, partitions), value] as const)
+        : boot,
+  };
+  const options = { ...defaultGroupReplicaOptions(opts.raft), snapshotEvery: opts.snapshotEvery };
+  const consensus = new Map(groups.map((g) => [g, new ConsensusChecker()]));
+  const mcastChecker = new MulticastChecker();
+  for (const [g, ids] of members) {
+    for (const id of ids) {
+      const rng = root.fork(`replica-${id}`);
+      const build = (
+        storage: SimStorage<
+          McastCommand<Payload, Relay>,
+          GroupSnapshot<Payload, Relay, Reply, Snap>
+        >,
+      ) =>
+        new DrivenGroupReplica(
+          new GroupReplica<Payload, Relay, Reply, Snap>(
+            { group: g, replica: id, groups: members, random: () => rng.next() },
+            options,
+            () => createDsGroupApp(g, workload.app, deployment, initial),
+            storage.load(),
+          ),
+        );
+      world.add(new SimNode(id, build, rng, opts.cost));
+    }
+  }
+
+  let raftMessages = 0;
+  let interGroupMessages = 0;
+  let clientMessages = 0;
+  let lastCompletion = 0;
+  const history: OpRecord<Cmd, Res>[] = [];
+  const seenMessages = new Set<string>();
+
+  const perClient = Math.ceil(opts.ops / opts.clients);
+  const faultEnd = Math.max(100, perClient * (opts.thinkMs + 10));
+  const allReplicas = [...groupOf.keys()];
+  const schedule =
+    opts.faults.size === 0
+      ? []
+      : generateFaultSchedule(root.fork("faults"), {
+          kinds: opts.faults,
+          nodes: allReplicas,
+          groups: [...members.values()],
+          clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
+          start: 20,
+          end: faultEnd,
+          meanGap: Math.max(10, faultEnd / 16),
+          maxDown: Math.floor((opts.replicas - 1) / 2),
+          allowMajorityLoss: true,
+          downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
+        });
+  world.inject(schedule);
+
+  const observe = (node: Node): void => {
+    const raft = node.replica?.core.raft;
+    if (raft === undefined) return;
+    const c = consensus.get(groupOf.get(node.id)!)!;
+    c.observeRole(node.id, raft.role, raft.term, raft);
+    c.observeCommit(node.id, raft);
+  };
+  const checkAllLogs = (): void => {
+    for (const [g, ids] of members) {
+      const views = new Map<number, LogView>();
+      for (const id of ids) {
+        const r = world.nodes.get(id)?.replica;
+        if (r) views.set(id, r.core.raft);
+      }
+      consensus.get(g)!.checkLogs(views);
+    }
+  };
+
+  // Clients.
+  interface SimClient {
+    readonly rng: Rng;
+    readonly proxy: ClientProxy<Cmd, Res>;
+    remaining: number;
+    current: number;
+  }
+  const clients = new Map<number, SimClient>();
+  for (let i = 0; i < opts.clients; i++) {
+    const addr = CLIENT_BASE + i;
+    const rng = root.fork(`client-${i}`);
+    const proxyRng = root.fork(`proxy-${i}`);
+    const proxy = new ClientProxy<Cmd, Res>(
+      {
+        ...defaultProxyOptions,
+        client: clientId(addr),
+        groups: members,
+        deployment,
+        retryThreshold: opts.retryThreshold,
+        policy: opts.policy,
+        timeoutTicks: opts.clientTimeoutTicks,
+      },
+      workload.app as PartitionedApp<Cmd, Res, unknown>,
+      () => proxyRng.next(),
+    );
+    clients.set(addr, {
+      rng,
+      proxy,
+      remaining: Math.min(perClient, Math.max(0, opts.ops - i * perClient)),
+      current: -1,
+    });
+    world.after(rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+    world.after(rng.next() * opts.tickMs, { kind: "tick", client: addr });
+  }
+  const flushClient = (addr: number): void => {
+    const c = clients.get(addr)!;
+    for (const { to, msg } of c.proxy.takeSends()) {
+      const m = msg.msg;
+      const key = `${m.client}.${m.seq}`;
+      if (!seenMessages.has(key)) {
+        seenMessages.add(key);
+        mcastChecker.onSend(key, addr, m.seq, m.dests);
+      }
+      clientMessages++;
+      world.send(addr, to, msg);
+    }
+    for (const r of c.proxy.takeResults()) {
+      const rec = history[c.current];
+      if (rec === undefined) continue;
+      // An invalid command never happens in these workloads; record it as a failure to notice.
+      rec.output = r.ok ? r.result : undefined;
+      rec.ret = r.ok ? world.now : Number.POSITIVE_INFINITY;
+      lastCompletion = world.now;
+      c.current = -1;
+      if (c.remaining > 0)
+        world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+    }
+  };
+
+  const handlers: WorldHandlers<Wire, ClientEvent, Node> = {
+    deliver(to, from, msg) {
+      if (msg.type === "mcast-reply" || msg.type === "mcast-redirect") {
+        const c = clients.get(to);
+        if (c === undefined) return;
+        c.proxy.receive(msg, from as ReplicaId);
+        flushClient(to);
+        return;
+      }
+      const node = world.nodes.get(to);
+      if (node === undefined || !node.up) return;
+      node.push({ from, msg });
+      world.wake(node);
+    },
+    run(node) {
+      const started = node.run();
+      if (started === null) return;
+      for (const s of started.ready?.sends ?? []) {
+        if (s.kind === "client") clientMessages++;
+        else interGroupMessages++;
+        world.send(node.id, s.to, s.msg);
+      }
+      if (node.busy) world.finishAt(node, started.duration);
+      observe(node);
+    },
+    finish(node) {
+      const done = node.finish();
+      if (done === null) return;
+      const g = groupOf.get(node.id)!;
+      const { raft } = done.rd;
+      const c = consensus.get(g)!;
+      if (raft.restore && raft.snapshot !== null) {
+        c.observeRestore(node.id, raft.snapshot.meta.index);
+        mcastChecker.onRestore(node.id, raft.snapshot.data.delivered);
+      }
+      for (const m of raft.messages) {
+        raftMessages++;
+        world.send(node.id, m.to, m);
+      }
+      c.observeApply(node.id, raft.committed);
+      for (const ev of done.adv.events) {
+        if (ev.kind === "deliver") {
+          mcastChecker.onDeliver(g, node.id, ev.position, `${ev.msg.client}.${ev.msg.seq}`);
+        }
+      }
+      for (const s of done.adv.sends) {
+        if (s.kind === "client") clientMessages++;
+        else interGroupMessages++;
+        world.send(node.id, s.to, s.msg);
+      }
+      observe(node);
+      if (node.queued > 0 || node.replica?.hasReady()) world.wake(node);
+      if (world.events % 1000 === 0) checkAllLogs();
+    },
+    crashed(node) {
+      consensus.get(groupOf.get(node.id)!)!.observeRestart(node.id);
+    },
+    restarted(node) {
+      const raft = node.replica!.core.raft;
+      consensus.get(groupOf.get(node.id)!)!.observeRestore(node.id, raft.snapshotIndex);
+      mcastChecker.onRestore(node.id, node.storage.load().snapshot?.data.delivered ?? 0);
+    },
+    own(ev) {
+      const c = clients.get(ev.client)!;
+      if (ev.kind === "tick") {
+        c.proxy.tick();
+        flushClient(ev.client);
+        world.after(opts.tickMs, ev);
+        return;
+      }
+      if (c.remaining === 0 || c.current !== -1) return;
+      c.remaining--;
+      const cmd = workload.next(c.rng, ev.client - CLIENT_BASE);
+      c.current = history.length;
+      history.push({
+        id: history.length,
+        client: ev.client,
+        input: cmd,
+        output: undefined,
+        call: world.now,
+        ret: Number.POSITIVE_INFINITY,
+      });
+      c.proxy.submit(cmd);
+      flushClient(ev.client);
+    },
+  };
+  const allDone = (): boolean => {
+    for (const c of clients.values()) if (c.remaining > 0 || c.current !== -1) return false;
+    return true;
+  };
+  const completed = world.run(handlers, allDone, faultEnd + opts.settleMs);
+  // Clients stop; replicas finish moves in flight and lagging ones catch up.
+  const quiet = (): boolean => [...clients.values()].every((c) => c.proxy.idle);
+  world.run(handlers, quiet, world.now + opts.settleMs);
+  world.run(handlers, () => false, world.now + opts.catchUpMs);
+  checkAllLogs();
+
+  const violations: string[] = [];
+  for (const [g, c] of consensus) for (const v of c.violations) violations.push(`group ${g}: ${v}`);
+  const correct = new Set(allReplicas.filter((id) => world.nodes.get(id)?.up));
+  violations.push(
+    ...mcastChecker.finish({ replicasByGroup: members, correct, checkLiveness: completed }),
+  );
+  if (!completed) {
+    const open = history.filter((h) => h.output === undefined).length;
+    violations.push(
+      `liveness: ${open} commands incomplete ${opts.settleMs} ms after the faults healed`,
+    );
+  }
+
+  // The most advanced replica of each group stands for the group's state.
+  const groupApp = (g: GroupId) => {
+    let best: GroupReplica<Payload, Relay, Reply, Snap> | null = null;
+    for (const id of members.get(g)!) {
+      const r = world.nodes.get(id)?.replica?.core;
+      if (r && (best === null || r.raft.appliedIndex > best.raft.appliedIndex)) best = r;
+    }
+    return best === null
+      ? null
+      : (best.application as ReturnType<typeof createDsGroupApp<Cmd, Res, Val>>).inner;
+  };
+  const held = new Map<number, VarId[]>();
+  const variables: number[] = [];
+  for (const p of partitions) {
+    const inner = groupApp(p);
+    const vars = inner instanceof PartitionApp ? [...inner.variables().keys()] : [];
+    held.set(p, vars);
+    variables.push(vars.length);
+  }
+  let oracleConsults = 0;
+  let movesApplied = 0;
+  let staleMoves = 0;
+  if (opts.mode === "dssmr") {
+    const oracle = groupApp(ORACLE);
+    if (oracle instanceof OracleApp) {
+      violations.push(...checkOwnership(oracle.mapping(), held));
+      oracleConsults = oracle.stats.consults;
+      movesApplied = oracle.stats.moves;
+      staleMoves = oracle.stats.staleMoves;
+    }
+  } else {
+    const homes = new Map<string, number>();
+    for (const [p, vars] of held)
+      for (const v of vars) homes.set(v, workload.app.place(v, partitions) === p ? p : -1);
+    violations.push(...checkOwnership(homes, held));
+  }
+  if (opts.checkHistory && workload.model !== undefined) {
+    const verdict = checkLinearizable(workload.model, history);
+    if (verdict.ok === false) violations.push(`linearizability: ${verdict.explanation}`);
+    else if (verdict.ok === "unknown")
+      violations.push(`linearizability: undecided (${verdict.reason})`);
+  }
+
+  const proxyTotals: ProxyStats = {
+    submitted: 0,
+    completed: 0,
+    consults: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    moves: 0,
+    retries: 0,
+    fallbacks: 0,
+    multiPartition: 0,
+    messages: 0,
+    retransmissions: 0,
+  };
+  for (const c of clients.values()) {
+    for (const k of Object.keys(proxyTotals) as (keyof ProxyStats)[])
+      proxyTotals[k] += c.proxy.stats[k];
+  }
+  let fsyncs = 0;
+  for (const node of world.nodes.values()) fsyncs += node.storage.stats.fsyncs;
+  return {
+    seed: opts.seed,
+    violations,
+    stats: {
+      ...proxyTotals,
+      simulatedMs: lastCompletion,
+      commandsCompleted: history.filter((h) => h.output !== undefined).length,
+      oracleConsults,
+      movesApplied,
+      staleMoves,
+      raftMessages,
+      interGroupMessages,
+      clientMessages,
+      fsyncs,
+      faultsInjected: schedule.length,
+      variables,
+    },
+    history,
+  };
+}
