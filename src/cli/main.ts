@@ -1,6 +1,6 @@
 // The `dssmr` command line: parses arguments and dispatches to the subcommands.
 import { Command, CommanderError, Option } from "commander";
-import { DssmrError } from "../core/errors.ts";
+import { DssmrError, InputError } from "../core/errors.ts";
 import { runBenchCommand } from "./bench-command.ts";
 import { parseIntFlag } from "./parse.ts";
 import { type CommandIo, parseBug, parseLayer, runSimCommand } from "./sim-command.ts";
@@ -30,7 +30,11 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .description(
       "run seeds of a simulated cluster under faults and check safety, liveness and linearizability",
     )
-    .option("--layer <layer>", "consensus (one KV group) or multicast (many groups)", "consensus")
+    .option(
+      "--layer <layer>",
+      "consensus (one KV group), multicast (many groups) or dssmr (oracle + partitions)",
+      "consensus",
+    )
     .option("--seed <n>", "first seed (alone: run just this seed)", "1")
     .option("--seeds <n>", "number of consecutive seeds to run", "1")
     .option(
@@ -40,12 +44,15 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     )
     .option("--ops <n>", "client operations (multicast messages) per seed", "200")
     .option("--groups <n>", "groups, for --layer multicast", "4")
+    .option("--partitions <n>", "partitions, for --layer dssmr", "2")
+    .option("--mode <mode>", "dssmr or ssmr, for --layer dssmr", "dssmr")
+    .option("--policy <policy>", "random or most: where DS-SMR gathers variables", "random")
     .option("--replicas <n>", "replicas per group", "3")
     .option("--clients <n>", "concurrent clients (default 5 for consensus, 4 for multicast)")
     .addOption(
       new Option(
         "--bug <name>",
-        "build with a deliberate bug: stale-read, early-ack (consensus); early-delivery (multicast)",
+        "build with a deliberate bug: stale-read, early-ack (consensus); early-delivery (multicast); skip-retry (dssmr)",
       ),
     )
     .option(
@@ -56,6 +63,14 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .action((raw: Record<string, string | boolean | undefined>) => {
       const layer = parseLayer(String(raw.layer));
       const defaultClients = layer === "consensus" ? "5" : "4";
+      const mode = String(raw.mode);
+      if (mode !== "dssmr" && mode !== "ssmr") {
+        throw new InputError(`--mode: unknown mode "${mode}"; use dssmr or ssmr`);
+      }
+      const policy = String(raw.policy);
+      if (policy !== "random" && policy !== "most") {
+        throw new InputError(`--policy: unknown policy "${policy}"; use random or most`);
+      }
       status = runSimCommand(
         {
           layer,
@@ -64,6 +79,9 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
           faults: String(raw.faults),
           ops: parseIntFlag("--ops", String(raw.ops), 1, 10_000_000),
           groups: parseIntFlag("--groups", String(raw.groups), 1, 64),
+          partitions: parseIntFlag("--partitions", String(raw.partitions), 1, 64),
+          mode,
+          policy,
           replicas: parseIntFlag("--replicas", String(raw.replicas), 1, 15),
           clients: parseIntFlag("--clients", String(raw.clients ?? defaultClients), 1, 10_000),
           bug: raw.bug === undefined ? null : parseBug(layer, String(raw.bug)),

@@ -1,14 +1,22 @@
 // `dssmr sim`: runs seeds of a simulated workload under faults and reports every violation.
 import { writeFileSync } from "node:fs";
+import { DS_BUG_NAMES } from "../core/dssmr/partition.ts";
+import type { DestinationPolicy } from "../core/dssmr/policy.ts";
+import type { Mode } from "../core/dssmr/types.ts";
 import { InputError } from "../core/errors.ts";
 import { BUG_NAMES, isBugName } from "../core/replica/bugs.ts";
-import { parseFaults } from "../sim/faults.ts";
+import { dsKvWorkload } from "../sim/ds-kv-workload.ts";
+import { defaultDsSimOptions, runDsSimulation } from "../sim/ds-sim.ts";
+import { type FaultKind, parseFaults } from "../sim/faults.ts";
 import { defaultKvSimOptions, runKvSimulation } from "../sim/kv-sim.ts";
 import { defaultMcastSimOptions, MCAST_BUG_NAMES, runMcastSimulation } from "../sim/mcast-sim.ts";
 
 /** Which layer a simulation exercises. */
-export const SIM_LAYERS = ["consensus", "multicast"] as const;
-/** A simulated layer: one replicated group (KV), or many groups with atomic multicast. */
+export const SIM_LAYERS = ["consensus", "multicast", "dssmr"] as const;
+/**
+ * A simulated layer: one replicated group (KV), many groups with atomic multicast, or a whole
+ * DS-SMR / S-SMR deployment (oracle and partitions) running the partitioned KV store.
+ */
 export type SimLayer = (typeof SIM_LAYERS)[number];
 
 /** Options of `dssmr sim` after parsing. */
@@ -21,6 +29,9 @@ export interface SimCommandOptions {
   readonly replicas: number;
   readonly clients: number;
   readonly groups: number;
+  readonly partitions: number;
+  readonly mode: Mode;
+  readonly policy: DestinationPolicy;
   readonly bug: string | null;
   readonly historyOut: string | null;
   readonly json: boolean;
@@ -43,7 +54,8 @@ export function parseLayer(raw: string): SimLayer {
 
 /** Validates a `--bug` value for a layer. */
 export function parseBug(layer: SimLayer, raw: string): string {
-  const known: readonly string[] = layer === "consensus" ? BUG_NAMES : MCAST_BUG_NAMES;
+  const known: readonly string[] =
+    layer === "consensus" ? BUG_NAMES : layer === "multicast" ? MCAST_BUG_NAMES : DS_BUG_NAMES;
   if (!known.includes(raw)) {
     throw new InputError(
       `--bug: unknown bug "${raw}" for layer ${layer}; known bugs: ${known.join(", ")}`,
@@ -55,9 +67,18 @@ export function parseBug(layer: SimLayer, raw: string): string {
 /** The one-line command that replays a seed exactly. */
 export function replayCommand(o: SimCommandOptions, seed: number): string {
   const parts = ["npx dssmr sim"];
-  if (o.layer !== "consensus") parts.push(`--layer ${o.layer}`, `--groups ${o.groups}`);
+  if (o.layer === "multicast") parts.push(`--layer ${o.layer}`, `--groups ${o.groups}`);
+  if (o.layer === "dssmr") {
+    parts.push(`--layer ${o.layer}`, `--mode ${o.mode}`, `--partitions ${o.partitions}`);
+    if (o.policy !== defaultDsSimOptions.policy) parts.push(`--policy ${o.policy}`);
+  }
   parts.push(`--seed ${seed}`, `--ops ${o.ops}`, `--faults ${o.faults}`);
-  const defaults = o.layer === "consensus" ? defaultKvSimOptions : defaultMcastSimOptions;
+  const defaults =
+    o.layer === "consensus"
+      ? defaultKvSimOptions
+      : o.layer === "multicast"
+        ? defaultMcastSimOptions
+        : defaultDsSimOptions;
   if (o.replicas !== defaults.replicas) parts.push(`--replicas ${o.replicas}`);
   if (o.clients !== defaults.clients) parts.push(`--clients ${o.clients}`);
   if (o.bug !== null) parts.push(`--bug ${o.bug}`);
@@ -117,6 +138,7 @@ function runSeed(o: SimCommandOptions, seed: number): SeedOutcome {
         ),
     };
   }
+  if (o.layer === "dssmr") return runDsSeed(o, seed, faults);
   const r = runMcastSimulation({
     ...defaultMcastSimOptions,
     seed,
@@ -148,6 +170,51 @@ function runSeed(o: SimCommandOptions, seed: number): SeedOutcome {
           invokedAt: h.sentAt,
           completedAt: h.completedAt,
           incomplete: h.completedAt === null,
+        }),
+      ),
+  };
+}
+
+function runDsSeed(o: SimCommandOptions, seed: number, faults: Set<FaultKind>): SeedOutcome {
+  const r = runDsSimulation(
+    {
+      ...defaultDsSimOptions,
+      seed,
+      ops: o.ops,
+      mode: o.mode,
+      partitions: o.partitions,
+      policy: o.policy,
+      replicas: o.replicas,
+      clients: o.clients,
+      faults,
+      bug: o.bug === "skip-retry" ? "skip-retry" : null,
+    },
+    dsKvWorkload(),
+  );
+  const s = r.stats;
+  return {
+    seed,
+    violations: r.violations,
+    ops: r.history.length,
+    summary:
+      `${s.commandsCompleted} commands, ${s.moves} moves, ${s.retries} retries, ` +
+      `${s.fallbacks} fallbacks, ${s.faultsInjected} faults`,
+    commands: s.commandsCompleted,
+    raftMessages: s.raftMessages,
+    fsyncs: s.fsyncs,
+    faults: s.faultsInjected,
+    history: () =>
+      r.history.map((h) =>
+        JSON.stringify({
+          seed,
+          id: h.id,
+          client: h.client,
+          operation: h.input.type,
+          input: h.input,
+          output: h.output ?? null,
+          invokedAt: h.call,
+          completedAt: Number.isFinite(h.ret) ? h.ret : null,
+          incomplete: h.output === undefined,
         }),
       ),
   };

@@ -9,7 +9,7 @@ import { checkOwnership } from "../check/ownership.ts";
 import type { PartitionedApp } from "../core/dssmr/app.ts";
 import { createDsGroupApp, type DsGroupSnapshot } from "../core/dssmr/group-app.ts";
 import { OracleApp } from "../core/dssmr/oracle.ts";
-import { type DsDeployment, PartitionApp } from "../core/dssmr/partition.ts";
+import { type DsBugName, type DsDeployment, PartitionApp } from "../core/dssmr/partition.ts";
 import type { DestinationPolicy } from "../core/dssmr/policy.ts";
 import { ClientProxy, defaultProxyOptions, type ProxyStats } from "../core/dssmr/proxy.ts";
 import {
@@ -78,6 +78,7 @@ export interface DsSimOptions {
   readonly settleMs: number;
   readonly catchUpMs: number;
   readonly checkHistory: boolean;
+  readonly bug: DsBugName | null;
 }
 
 /** Defaults for a quick correctness run. */
@@ -101,6 +102,7 @@ export const defaultDsSimOptions: DsSimOptions = {
   settleMs: 30_000,
   catchUpMs: 1_000,
   checkHistory: true,
+  bug: null,
 };
 
 /** Counters of one run. */
@@ -170,7 +172,11 @@ export function runDsSimulation<Cmd, Res, Val>(
   const world = new SimWorld<Wire, ClientEvent, Node>(root, opts.network, opts.tickMs);
   const partitions = Array.from({ length: opts.partitions }, (_, i) => groupId(i + 1));
   const groups = opts.mode === "dssmr" ? [ORACLE, ...partitions] : partitions;
-  const deployment: DsDeployment = { mode: opts.mode, partitions };
+  const deployment: DsDeployment = {
+    mode: opts.mode,
+    partitions,
+    bugs: new Set(opts.bug === null ? [] : [opts.bug]),
+  };
   const members = new Map<GroupId, ReplicaId[]>();
   const groupOf = new Map<number, GroupId>();
   for (const g of groups) {

@@ -36,11 +36,21 @@ export interface PartitionSnapshot<Cmd, Val> {
   readonly counters: PartitionCounters;
 }
 
+/** Names of the deliberate DS-SMR bugs the simulator must catch. */
+export const DS_BUG_NAMES = ["skip-retry"] as const;
+/**
+ * `skip-retry`: a partition runs an access even when a variable it asks for is not local,
+ * treating it as absent, instead of telling the client to retry.
+ */
+export type DsBugName = (typeof DS_BUG_NAMES)[number];
+
 /** What every group of a deployment agrees on. */
 export interface DsDeployment {
   readonly mode: Mode;
   /** Every partition, ascending. */
   readonly partitions: readonly PartitionId[];
+  /** Deliberate bugs, for proving the checkers; absent in any real use. */
+  readonly bugs?: ReadonlySet<DsBugName>;
 }
 
 type Ctx<Res, Val> = GroupContext<DsRelay<Val>, DsReply<Res>>;
@@ -242,7 +252,7 @@ export class PartitionApp<Cmd, Res, Val>
     // In S-SMR mode a variable's home partition is authoritative: absent there means absent.
     if (this.deployment.mode === "ssmr")
       missing = missing.filter((v) => this.home(v) !== this.self);
-    if (missing.length > 0) {
+    if (missing.length > 0 && !this.deployment.bugs?.has("skip-retry")) {
       this.counters.retries++;
       return { type: "retry", needs: union(declared, view.requested) };
     }
