@@ -1,0 +1,26 @@
+// A tiny status request any node answers at once, outside the log: for tests, tools and clients.
+import type { GroupId, ReplicaId } from "../core/ids.ts";
+import type { Role } from "../core/raft/types.ts";
+
+/** Asks a replica where it stands; `id` is echoed to match the answer. */
+export interface StatusRequest {
+  readonly type: "status";
+  readonly id: number;
+}
+
+/** A replica's answer to a status request. */
+export interface StatusReply {
+  readonly type: "status-reply";
+  readonly id: number;
+  readonly group: GroupId;
+  readonly replica: ReplicaId;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: ReplicaId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+  /** Atomic multicast deliveries handed to the app so far (the group's delivery position). */
+  readonly delivered: number;
+}
