@@ -1,14 +1,24 @@
 // In-process tests of the node runtime: two groups of three on real sockets, in-memory storage.
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultGroupReplicaOptions } from "../core/group/group-replica.ts";
+import { defaultGroupReplicaOptions, type GroupSnapshot } from "../core/group/group-replica.ts";
 import { clientId, type GroupId, groupId, type ReplicaId, replicaId } from "../core/ids.ts";
+import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions } from "../core/raft/types.ts";
 import { freePorts } from "../net/free-port.ts";
 import type { PeerAddress } from "../net/transport.ts";
-import { McastTestApp, type TestPayload, type TestResult } from "../sim/mcast-test-app.ts";
+import {
+  McastTestApp,
+  type TestAppSnapshot,
+  type TestPayload,
+  type TestRelay,
+  type TestResult,
+} from "../sim/mcast-test-app.ts";
 import { MemoryStore } from "../storage/memory-store.ts";
 import { McastClient } from "./mcast-client.ts";
 import { NodeRuntime } from "./node-runtime.ts";
+
+type Cmd = McastCommand<TestPayload, TestRelay>;
+type Snap = GroupSnapshot<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -30,7 +40,7 @@ describe("NodeRuntime", () => {
       (id) =>
         new NodeRuntime(
           { group: groupId(Math.floor(id / 100)), replica: id, groups, addresses },
-          { makeApp: () => new McastTestApp(), storage: new MemoryStore() },
+          { makeApp: () => new McastTestApp(), storage: new MemoryStore<Cmd, Snap>() },
           { replica: { ...defaultGroupReplicaOptions(defaultRaftOptions), snapshotEvery: 16 } },
         ),
     );
