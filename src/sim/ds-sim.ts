@@ -1,7 +1,6 @@
 // A whole DS-SMR (or S-SMR) deployment and its clients in one process, from one seed, under faults.
 
 import type { Operation } from "../check/history.ts";
-import { ConsensusChecker, type LogView } from "../check/invariants.ts";
 import { checkLinearizable } from "../check/linearizability.ts";
 import type { Model } from "../check/model.ts";
 import { MulticastChecker } from "../check/multicast-checker.ts";
@@ -34,7 +33,8 @@ import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
-import { type FaultKind, generateFaultSchedule } from "./faults.ts";
+import type { FaultKind } from "./faults.ts";
+import { GroupConsensusChecks, standardFaults } from "./group-checks.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
 import { SimNode } from "./sim-node.ts";
@@ -193,7 +193,7 @@ export function runDsSimulation<Cmd, Res, Val>(
         : boot,
   };
   const options = { ...defaultGroupReplicaOptions(opts.raft), snapshotEvery: opts.snapshotEvery };
-  const consensus = new Map(groups.map((g) => [g, new ConsensusChecker()]));
+  const checks = new GroupConsensusChecks(members);
   const mcastChecker = new MulticastChecker();
   for (const [g, ids] of members) {
     for (const id of ids) {
@@ -226,40 +226,18 @@ export function runDsSimulation<Cmd, Res, Val>(
   const perClient = Math.ceil(opts.ops / opts.clients);
   const faultEnd = Math.max(100, perClient * (opts.thinkMs + 10));
   const allReplicas = [...groupOf.keys()];
-  const schedule =
-    opts.faults.size === 0
-      ? []
-      : generateFaultSchedule(root.fork("faults"), {
-          kinds: opts.faults,
-          nodes: allReplicas,
-          groups: [...members.values()],
-          clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
-          start: 20,
-          end: faultEnd,
-          meanGap: Math.max(10, faultEnd / 16),
-          maxDown: Math.floor((opts.replicas - 1) / 2),
-          allowMajorityLoss: true,
-          downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
-        });
+  const schedule = standardFaults(
+    root.fork("faults"),
+    opts.faults,
+    [...members.values()],
+    Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
+    faultEnd,
+  );
   world.inject(schedule);
 
-  const observe = (node: Node): void => {
-    const raft = node.replica?.core.raft;
-    if (raft === undefined) return;
-    const c = consensus.get(groupOf.get(node.id)!)!;
-    c.observeRole(node.id, raft.role, raft.term, raft);
-    c.observeCommit(node.id, raft);
-  };
-  const checkAllLogs = (): void => {
-    for (const [g, ids] of members) {
-      const views = new Map<number, LogView>();
-      for (const id of ids) {
-        const r = world.nodes.get(id)?.replica;
-        if (r) views.set(id, r.core.raft);
-      }
-      consensus.get(g)!.checkLogs(views);
-    }
-  };
+  const observe = (node: Node): void => checks.observe(node.id, node.replica?.core.raft);
+  const checkAllLogs = (): void =>
+    checks.checkLogs((id) => world.nodes.get(id)?.replica?.core.raft);
 
   // Clients.
   interface SimClient {
@@ -350,7 +328,7 @@ export function runDsSimulation<Cmd, Res, Val>(
       if (done === null) return;
       const g = groupOf.get(node.id)!;
       const { raft } = done.rd;
-      const c = consensus.get(g)!;
+      const c = checks.of(node.id);
       if (raft.restore && raft.snapshot !== null) {
         c.observeRestore(node.id, raft.snapshot.meta.index);
         mcastChecker.onRestore(node.id, raft.snapshot.data.delivered);
@@ -375,11 +353,11 @@ export function runDsSimulation<Cmd, Res, Val>(
       if (world.events % 1000 === 0) checkAllLogs();
     },
     crashed(node) {
-      consensus.get(groupOf.get(node.id)!)!.observeRestart(node.id);
+      checks.of(node.id).observeRestart(node.id);
     },
     restarted(node) {
       const raft = node.replica!.core.raft;
-      consensus.get(groupOf.get(node.id)!)!.observeRestore(node.id, raft.snapshotIndex);
+      checks.of(node.id).observeRestore(node.id, raft.snapshotIndex);
       mcastChecker.onRestore(node.id, node.storage.load().snapshot?.data.delivered ?? 0);
     },
     own(ev) {
@@ -417,8 +395,7 @@ export function runDsSimulation<Cmd, Res, Val>(
   world.run(handlers, () => false, world.now + opts.catchUpMs);
   checkAllLogs();
 
-  const violations: string[] = [];
-  for (const [g, c] of consensus) for (const v of c.violations) violations.push(`group ${g}: ${v}`);
+  const violations = checks.violations();
   const correct = new Set(allReplicas.filter((id) => world.nodes.get(id)?.up));
   violations.push(
     ...mcastChecker.finish({ replicasByGroup: members, correct, checkLiveness: completed }),

@@ -19,7 +19,8 @@ import {
   type ReplicaSnapshot,
 } from "../core/replica/replica.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
-import { type FaultKind, generateFaultSchedule } from "./faults.ts";
+import type { FaultKind } from "./faults.ts";
+import { standardFaults } from "./group-checks.ts";
 import { randomKvOp } from "./kv-workload.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
@@ -224,20 +225,13 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
   // Faults happen while the clients are expected to be busy, then everything heals.
   const perClient = Math.ceil(opts.ops / opts.clients);
   const faultEnd = Math.max(100, perClient * (opts.thinkMs + 2));
-  const schedule =
-    opts.faults.size === 0
-      ? []
-      : generateFaultSchedule(root.fork("faults"), {
-          kinds: opts.faults,
-          nodes: ids,
-          clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
-          start: 20,
-          end: faultEnd,
-          meanGap: Math.max(10, faultEnd / 16),
-          maxDown: Math.floor((opts.replicas - 1) / 2),
-          allowMajorityLoss: true,
-          downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
-        });
+  const schedule = standardFaults(
+    root.fork("faults"),
+    opts.faults,
+    [ids],
+    Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
+    faultEnd,
+  );
   world.inject(schedule);
   const deadline = faultEnd + opts.settleMs;
 

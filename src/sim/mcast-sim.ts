@@ -1,6 +1,5 @@
 // Many multicast groups and their clients in one process, from one seed, under faults, fully checked.
 import { ChannelChecker } from "../check/channel-checker.ts";
-import { ConsensusChecker, type LogView } from "../check/invariants.ts";
 import { MulticastChecker } from "../check/multicast-checker.ts";
 import {
   defaultGroupReplicaOptions,
@@ -24,7 +23,8 @@ import type { McastCommand, McastMessage } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
-import { type FaultKind, generateFaultSchedule } from "./faults.ts";
+import type { FaultKind } from "./faults.ts";
+import { GroupConsensusChecks, standardFaults } from "./group-checks.ts";
 import {
   McastTestApp,
   relayId,
@@ -211,7 +211,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     snapshotEvery: opts.snapshotEvery,
     mcast: opts.bug === "early-delivery" ? { bugs: { earlyDelivery: true } } : {},
   };
-  const consensus = new Map(groupIds.map((g) => [g, new ConsensusChecker()]));
+  const checks = new GroupConsensusChecks(members);
   const mcastChecker = new MulticastChecker();
   const channelChecker = new ChannelChecker();
   const relayReported = new Map<GroupId, number>();
@@ -245,40 +245,18 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const perClient = Math.ceil(opts.ops / opts.clients);
   const faultEnd = Math.max(100, (perClient / opts.window) * (opts.thinkMs + 5));
   const allReplicas = [...groupOf.keys()];
-  const schedule =
-    opts.faults.size === 0
-      ? []
-      : generateFaultSchedule(root.fork("faults"), {
-          kinds: opts.faults,
-          nodes: allReplicas,
-          groups: [...members.values()],
-          clients: Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
-          start: 20,
-          end: faultEnd,
-          meanGap: Math.max(10, faultEnd / 16),
-          maxDown: Math.floor((opts.replicas - 1) / 2),
-          allowMajorityLoss: true,
-          downtime: { min: 20, max: Math.max(40, Math.floor(faultEnd / 3)) },
-        });
+  const schedule = standardFaults(
+    root.fork("faults"),
+    opts.faults,
+    [...members.values()],
+    Array.from({ length: opts.clients }, (_, i) => CLIENT_BASE + i),
+    faultEnd,
+  );
   world.inject(schedule);
 
-  const observe = (node: Node): void => {
-    const raft = node.replica?.core.raft;
-    if (raft === undefined) return;
-    const c = consensus.get(groupOf.get(node.id)!)!;
-    c.observeRole(node.id, raft.role, raft.term, raft);
-    c.observeCommit(node.id, raft);
-  };
-  const checkAllLogs = (): void => {
-    for (const [g, ids] of members) {
-      const views = new Map<number, LogView>();
-      for (const id of ids) {
-        const r = world.nodes.get(id)?.replica;
-        if (r) views.set(id, r.core.raft);
-      }
-      consensus.get(g)!.checkLogs(views);
-    }
-  };
+  const observe = (node: Node): void => checks.observe(node.id, node.replica?.core.raft);
+  const checkAllLogs = (): void =>
+    checks.checkLogs((id) => world.nodes.get(id)?.replica?.core.raft);
 
   // Clients.
   const clients = new Map<number, SimClient>();
@@ -391,7 +369,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       if (done === null) return;
       const g = groupOf.get(node.id)!;
       const { raft } = done.rd;
-      const c = consensus.get(g)!;
+      const c = checks.of(node.id);
       if (raft.restore && raft.snapshot !== null) {
         c.observeRestore(node.id, raft.snapshot.meta.index);
         mcastChecker.onRestore(node.id, raft.snapshot.data.delivered);
@@ -428,11 +406,11 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       if (world.events % 1000 === 0) checkAllLogs();
     },
     crashed(node) {
-      consensus.get(groupOf.get(node.id)!)!.observeRestart(node.id);
+      checks.of(node.id).observeRestart(node.id);
     },
     restarted(node) {
       const raft = node.replica!.core.raft;
-      consensus.get(groupOf.get(node.id)!)!.observeRestore(node.id, raft.snapshotIndex);
+      checks.of(node.id).observeRestore(node.id, raft.snapshotIndex);
       const snap = node.storage.load().snapshot;
       mcastChecker.onRestore(node.id, snap?.data.delivered ?? 0);
       channelChecker.onRestore(node.id, snap?.data.received ?? 0);
@@ -474,8 +452,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   world.run(handlers, () => false, world.now + opts.catchUpMs);
   checkAllLogs();
 
-  const violations: string[] = [];
-  for (const [g, c] of consensus) for (const v of c.violations) violations.push(`group ${g}: ${v}`);
+  const violations = checks.violations();
   const correct = new Set(allReplicas.filter((id) => world.nodes.get(id)?.up));
   const finish = { replicasByGroup: members, correct, checkLiveness: true };
   violations.push(...mcastChecker.finish(finish));

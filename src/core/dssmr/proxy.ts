@@ -270,9 +270,9 @@ export class ClientProxy<Cmd, Res> {
       if (!c.routedOnce && dests.length > 1) this.stats.multiPartition++;
       c.routedOnce = true;
       if (kind.kind === "access" && dests.length === 1) {
-        this.await(c, dests, { type: "access", cmd: c.cmd, vars: c.vars }, dests[0]!);
+        this.ask(c, dests, { type: "access", cmd: c.cmd, vars: c.vars }, dests[0]!);
       } else {
-        this.await(c, dests, { type: "global", cmd: c.cmd, vars: c.vars }, "any-partition");
+        this.ask(c, dests, { type: "global", cmd: c.cmd, vars: c.vars }, "any-partition");
       }
       return;
     }
@@ -283,7 +283,7 @@ export class ClientProxy<Cmd, Res> {
         kind.kind === "access" ? deployment.partitions : [ORACLE, ...deployment.partitions],
       );
       const answerer: Answerer = kind.kind === "access" ? "any-partition" : ORACLE;
-      this.await(c, dests, { type: "global", cmd: c.cmd, vars: c.vars }, answerer);
+      this.ask(c, dests, { type: "global", cmd: c.cmd, vars: c.vars }, answerer);
       return;
     }
     if (kind.kind === "access" && c.attempt === 0) {
@@ -300,7 +300,7 @@ export class ClientProxy<Cmd, Res> {
       this.stats.cacheMisses++;
     }
     this.stats.consults++;
-    this.await(c, [ORACLE], { type: "consult", cmd: c.cmd, vars: c.vars }, ORACLE);
+    this.ask(c, [ORACLE], { type: "consult", cmd: c.cmd, vars: c.vars }, ORACLE);
   }
 
   private onProphecy(c: CommandState<Cmd>, prophecy: Prophecy): void {
@@ -325,7 +325,7 @@ export class ClientProxy<Cmd, Res> {
         if (kind.kind === "access") return;
         const type = kind.kind;
         const partition = prophecy.partition;
-        this.await(
+        this.ask(
           c,
           sortedUnique([ORACLE, partition]),
           { type, cmd: c.cmd, variable: kind.variable, partition },
@@ -359,10 +359,10 @@ export class ClientProxy<Cmd, Res> {
       });
       this.cache.set(v, dest);
     }
-    this.await(c, [dest], { type: "access", cmd: c.cmd, vars: c.vars }, dest);
+    this.ask(c, [dest], { type: "access", cmd: c.cmd, vars: c.vars }, dest);
   }
 
-  private await(
+  private ask(
     c: CommandState<Cmd>,
     dests: readonly GroupId[],
     payload: DsPayload<Cmd>,
