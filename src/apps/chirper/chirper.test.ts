@@ -9,6 +9,7 @@ import {
   type ChirperCmd,
   type ChirperResult,
   type ChirperUser,
+  FOLLOW_CAP,
   NEW_USER,
   POSTS_CAP,
   TEXT_MAX,
@@ -202,6 +203,32 @@ describe("chirper follow and unfollow", () => {
     const v = new MapView(s);
     app.execute(unfollow("c", "a"), v, { time: 5 });
     expect(v.writes.size).toBe(0);
+  });
+});
+
+describe("chirper follow limit", () => {
+  it("fails a follow that would exceed FOLLOW_CAP on either side, changing nothing", () => {
+    const s = world("a", "b", "c");
+    const many = Array.from({ length: FOLLOW_CAP }, (_, i) => `x${i}`);
+    s.set("a", deepFreeze({ ...NEW_USER, following: many }));
+    s.set("c", deepFreeze({ ...NEW_USER, followers: many }));
+    expect(run(s, follow("a", "b"))).toEqual({
+      type: "follow",
+      ok: false,
+      error: "follow-limit",
+      user: "a",
+    });
+    expect(run(s, follow("b", "c"))).toEqual({
+      type: "follow",
+      ok: false,
+      error: "follow-limit",
+      user: "c",
+    });
+    expect(s.get("b")).toEqual(NEW_USER);
+    // Re-following an existing followee adds nobody, so it is not limited.
+    s.set("a", deepFreeze({ ...NEW_USER, following: [...many.slice(1), "b"] }));
+    s.set("b", deepFreeze({ ...NEW_USER, followers: ["a"] }));
+    expect(run(s, follow("a", "b"))).toEqual({ type: "follow", ok: true });
   });
 });
 

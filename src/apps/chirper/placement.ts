@@ -7,7 +7,7 @@ const TAG = /^c(\d{1,9}):/;
 /**
  * Places users "by interest": a name tagged with a community, like `c3:alice`, goes to the
  * partition at position (3 mod n) so a community starts out together; any other name goes where
- * its FNV-1a hash says. Deterministic, so the oracle's choice is the same at every replica.
+ * its name hash (hashPlacement) says. Deterministic, so the oracle's choice is the same at every replica.
  */
 export function placeByInterest(user: string, partitions: readonly PartitionId[]): PartitionId {
   const m = TAG.exec(user);
