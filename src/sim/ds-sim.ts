@@ -79,6 +79,28 @@ export interface DsSimOptions {
   readonly catchUpMs: number;
   readonly checkHistory: boolean;
   readonly bug: DsBugName | null;
+  /**
+   * Benchmark mode: clients issue commands without limit until this simulated time, then the run
+   * stops (no liveness or history checks). Null: correctness mode, `ops` commands in total.
+   */
+  readonly durationMs: number | null;
+  /** Width of the windows of the time series (benchmark mode). */
+  readonly windowMs: number;
+}
+
+/** What happened during one window of simulated time (benchmark mode). */
+export interface DsWindow {
+  /** End of the window, simulated ms. */
+  readonly t: number;
+  readonly completed: number;
+  readonly moves: number;
+  readonly retries: number;
+  readonly fallbacks: number;
+  readonly consults: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly multiPartition: number;
+  readonly submitted: number;
 }
 
 /** Defaults for a quick correctness run. */
@@ -103,6 +125,8 @@ export const defaultDsSimOptions: DsSimOptions = {
   catchUpMs: 1_000,
   checkHistory: true,
   bug: null,
+  durationMs: null,
+  windowMs: 100,
 };
 
 /** Counters of one run. */
@@ -127,13 +151,16 @@ export interface DsSimResult<Cmd, Res> {
   readonly violations: readonly string[];
   readonly stats: DsSimStats;
   readonly history: readonly Operation<Cmd, Res>[];
+  /** Per-window counters (benchmark mode; empty otherwise). */
+  readonly series: readonly DsWindow[];
 }
 
 const CLIENT_BASE = 1000;
 
 type ClientEvent =
   | { readonly kind: "next"; readonly client: number }
-  | { readonly kind: "tick"; readonly client: number };
+  | { readonly kind: "tick"; readonly client: number }
+  | { readonly kind: "sample" };
 
 interface OpRecord<Cmd, Res> {
   id: number;
@@ -223,8 +250,9 @@ export function runDsSimulation<Cmd, Res, Val>(
   const history: OpRecord<Cmd, Res>[] = [];
   const seenMessages = new Set<string>();
 
-  const perClient = Math.ceil(opts.ops / opts.clients);
-  const faultEnd = Math.max(100, perClient * (opts.thinkMs + 10));
+  const bench = opts.durationMs !== null;
+  const perClient = bench ? Number.POSITIVE_INFINITY : Math.ceil(opts.ops / opts.clients);
+  const faultEnd = bench ? (opts.durationMs ?? 0) : Math.max(100, perClient * (opts.thinkMs + 10));
   const allReplicas = [...groupOf.keys()];
   const schedule = standardFaults(
     root.fork("faults"),
@@ -267,7 +295,7 @@ export function runDsSimulation<Cmd, Res, Val>(
     clients.set(addr, {
       rng,
       proxy,
-      remaining: Math.min(perClient, Math.max(0, opts.ops - i * perClient)),
+      remaining: bench ? perClient : Math.min(perClient, Math.max(0, opts.ops - i * perClient)),
       current: -1,
     });
     world.after(rng.exponential(opts.thinkMs), { kind: "next", client: addr });
@@ -361,6 +389,11 @@ export function runDsSimulation<Cmd, Res, Val>(
       mcastChecker.onRestore(node.id, node.storage.load().snapshot?.data.delivered ?? 0);
     },
     own(ev) {
+      if (ev.kind === "sample") {
+        sample();
+        world.after(opts.windowMs, ev);
+        return;
+      }
       const c = clients.get(ev.client)!;
       if (ev.kind === "tick") {
         c.proxy.tick();
@@ -384,6 +417,36 @@ export function runDsSimulation<Cmd, Res, Val>(
       flushClient(ev.client);
     },
   };
+  // Benchmark time series: counters summed over all proxies, sampled per window.
+  const series: DsWindow[] = [];
+  let last = { ...sumStats() };
+  const sample = (): void => {
+    const now = sumStats();
+    series.push({
+      t: world.now,
+      completed: now.completed - last.completed,
+      moves: now.moves - last.moves,
+      retries: now.retries - last.retries,
+      fallbacks: now.fallbacks - last.fallbacks,
+      consults: now.consults - last.consults,
+      cacheHits: now.cacheHits - last.cacheHits,
+      cacheMisses: now.cacheMisses - last.cacheMisses,
+      multiPartition: now.multiPartition - last.multiPartition,
+      submitted: now.submitted - last.submitted,
+    });
+    last = now;
+  };
+  if (bench) {
+    world.after(opts.windowMs, { kind: "sample" });
+    world.run(handlers, () => false, opts.durationMs ?? 0);
+    return {
+      seed: opts.seed,
+      violations: checks.violations(),
+      stats: finalStats(),
+      history,
+      series,
+    };
+  }
   const allDone = (): boolean => {
     for (const c of clients.values()) if (c.remaining > 0 || c.current !== -1) return false;
     return true;
@@ -426,16 +489,14 @@ export function runDsSimulation<Cmd, Res, Val>(
     held.set(p, vars);
     variables.push(vars.length);
   }
-  let oracleConsults = 0;
-  let movesApplied = 0;
-  let staleMoves = 0;
+  const oracleCounts = { consults: 0, moves: 0, staleMoves: 0 };
   if (opts.mode === "dssmr") {
     const oracle = groupApp(ORACLE);
     if (oracle instanceof OracleApp) {
       violations.push(...checkOwnership(oracle.mapping(), held));
-      oracleConsults = oracle.stats.consults;
-      movesApplied = oracle.stats.moves;
-      staleMoves = oracle.stats.staleMoves;
+      oracleCounts.consults = oracle.stats.consults;
+      oracleCounts.moves = oracle.stats.moves;
+      oracleCounts.staleMoves = oracle.stats.staleMoves;
     }
   } else {
     const homes = new Map<string, number>();
@@ -450,42 +511,53 @@ export function runDsSimulation<Cmd, Res, Val>(
       violations.push(`linearizability: undecided (${verdict.reason})`);
   }
 
-  const proxyTotals: ProxyStats = {
-    submitted: 0,
-    completed: 0,
-    consults: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    moves: 0,
-    retries: 0,
-    fallbacks: 0,
-    multiPartition: 0,
-    messages: 0,
-    retransmissions: 0,
-  };
-  for (const c of clients.values()) {
-    for (const k of Object.keys(proxyTotals) as (keyof ProxyStats)[])
-      proxyTotals[k] += c.proxy.stats[k];
-  }
-  let fsyncs = 0;
-  for (const node of world.nodes.values()) fsyncs += node.storage.stats.fsyncs;
   return {
     seed: opts.seed,
     violations,
-    stats: {
-      ...proxyTotals,
+    stats: finalStats(oracleCounts, variables),
+    history,
+    series,
+  };
+
+  function sumStats(): ProxyStats {
+    const totals: ProxyStats = {
+      submitted: 0,
+      completed: 0,
+      consults: 0,
+      cacheHits: 0,
+      cacheMisses: 0,
+      moves: 0,
+      retries: 0,
+      fallbacks: 0,
+      multiPartition: 0,
+      messages: 0,
+      retransmissions: 0,
+    };
+    for (const c of clients.values()) {
+      for (const k of Object.keys(totals) as (keyof ProxyStats)[]) totals[k] += c.proxy.stats[k];
+    }
+    return totals;
+  }
+
+  function finalStats(
+    oracle = { consults: 0, moves: 0, staleMoves: 0 },
+    variables: readonly number[] = [],
+  ): DsSimStats {
+    let fsyncs = 0;
+    for (const node of world.nodes.values()) fsyncs += node.storage.stats.fsyncs;
+    return {
+      ...sumStats(),
       simulatedMs: lastCompletion,
       commandsCompleted: history.filter((h) => h.output !== undefined).length,
-      oracleConsults,
-      movesApplied,
-      staleMoves,
+      oracleConsults: oracle.consults,
+      movesApplied: oracle.moves,
+      staleMoves: oracle.staleMoves,
       raftMessages,
       interGroupMessages,
       clientMessages,
       fsyncs,
       faultsInjected: schedule.length,
       variables,
-    },
-    history,
-  };
+    };
+  }
 }
