@@ -1,6 +1,7 @@
 // Multicast simulation tests: determinism, seed sweeps under every fault, majority loss, and a deliberate bug caught.
 import { describe, expect, it } from "vitest";
-import { type FaultEvent, generateFaultSchedule, parseFaults } from "../../src/sim/faults.ts";
+import { type FaultEvent, parseFaults } from "../../src/sim/faults.ts";
+import { standardFaults } from "../../src/sim/group-checks.ts";
 import {
   defaultMcastSimOptions,
   type McastRecord,
@@ -24,8 +25,8 @@ const latencies = (history: readonly McastRecord[], global: boolean): number[] =
 
 /**
  * The fault schedule `runMcastSimulation` injects for `o`, rebuilt from the same fork of the seed
- * and the same parameters (the run does not return it). Tests check that its length matches the
- * run's `faultsInjected`, so a drift between the two shows up as a failure, not as a silent pass.
+ * with the shared `standardFaults` and the run's fault window (the run does not return it). Tests
+ * check its length against the run's `faultsInjected`, so a drift shows up as a failure.
  */
 function scheduleOf(o: McastSimOptions): { events: FaultEvent[]; members: number[][] } {
   const members = Array.from({ length: o.groups }, (_, g) =>
@@ -33,18 +34,8 @@ function scheduleOf(o: McastSimOptions): { events: FaultEvent[]; members: number
   );
   const perClient = Math.ceil(o.ops / o.clients);
   const end = Math.max(100, (perClient / o.window) * (o.thinkMs + 5));
-  const events = generateFaultSchedule(new Rng(o.seed).fork("faults"), {
-    kinds: o.faults,
-    nodes: members.flat(),
-    groups: members,
-    clients: Array.from({ length: o.clients }, (_, i) => 1000 + i),
-    start: 20,
-    end,
-    meanGap: Math.max(10, end / 16),
-    maxDown: Math.floor((o.replicas - 1) / 2),
-    allowMajorityLoss: true,
-    downtime: { min: 20, max: Math.max(40, Math.floor(end / 3)) },
-  });
+  const clients = Array.from({ length: o.clients }, (_, i) => 1000 + i);
+  const events = standardFaults(new Rng(o.seed).fork("faults"), o.faults, members, clients, end);
   return { events, members };
 }
 
