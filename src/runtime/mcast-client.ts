@@ -25,6 +25,8 @@ export interface McastClientOptions {
 interface InFlight<P, Res> {
   readonly msg: McastMessage<P>;
   readonly answers: Map<GroupId, Res>;
+  /** The replica each destination was last asked. */
+  readonly sentTo: Map<GroupId, ReplicaId>;
   readonly resolve: (answers: Map<GroupId, Res>) => void;
   timer: NodeJS.Timeout | null;
 }
@@ -78,9 +80,15 @@ export class McastClient<P, Res> {
     for (const g of sorted) this.lastSeqTo.set(g, seq);
     const msg: McastMessage<P> = { client: this.config.id, seq, dests: sorted, prev, payload };
     return new Promise((resolve) => {
-      const f: InFlight<P, Res> = { msg, answers: new Map(), resolve, timer: null };
+      const f: InFlight<P, Res> = {
+        msg,
+        answers: new Map(),
+        sentTo: new Map(),
+        resolve,
+        timer: null,
+      };
       this.inflight.set(seq, f);
-      for (const g of sorted) this.sendTo(g, msg);
+      for (const g of sorted) this.sendTo(g, f);
       this.arm(f);
     });
   }
@@ -114,11 +122,12 @@ export class McastClient<P, Res> {
     await this.transport.close();
   }
 
-  private sendTo(g: GroupId, msg: McastMessage<P>): void {
+  private sendTo(g: GroupId, f: InFlight<P, Res>): void {
     const to = this.guess.get(g);
     if (to === undefined) return;
     this.stats.sent++;
-    this.transport.send(to, { type: "mcast", msg });
+    f.sentTo.set(g, to);
+    this.transport.send(to, { type: "mcast", msg: f.msg });
   }
 
   private arm(f: InFlight<P, Res>): void {
@@ -132,8 +141,11 @@ export class McastClient<P, Res> {
       this.stats.timeouts++;
       for (const g of f.msg.dests) {
         if (f.answers.has(g)) continue;
-        this.rotate(g);
-        this.sendTo(g, f.msg);
+        // Move on only from the replica this message was sent to: a message may be silent
+        // because it waits for an earlier one (FIFO), not because the guess is wrong, and many
+        // such timeouts at once must not rotate away from a leader learned meanwhile.
+        if (this.guess.get(g) === f.sentTo.get(g)) this.rotate(g);
+        this.sendTo(g, f);
       }
       this.arm(f);
     });
@@ -172,13 +184,12 @@ export class McastClient<P, Res> {
       this.stats.redirects++;
       if (res.leader !== null && res.leader !== from) {
         this.guess.set(res.group, res.leader);
-        this.sendTo(res.group, f.msg);
+        this.sendTo(res.group, f);
       } else {
         // No leader known yet (an election): try another replica shortly.
-        this.rotate(res.group);
+        if (this.guess.get(res.group) === from) this.rotate(res.group);
         this.later(this.redirectDelayMs, () => {
-          if (this.inflight.has(f.msg.seq) && !f.answers.has(res.group))
-            this.sendTo(res.group, f.msg);
+          if (this.inflight.has(f.msg.seq) && !f.answers.has(res.group)) this.sendTo(res.group, f);
         });
       }
       return;
