@@ -198,11 +198,13 @@ export class OracleApp<Cmd, Res, Val>
         reply({ type: "prophecy", prophecy: this.prophecy(p.cmd, p.vars) });
         return;
       case "move":
-        if (this.map.get(p.variable) === p.from) {
-          this.map.set(p.variable, p.to);
-          this.counters.moves++;
-        } else {
-          this.counters.staleMoves++;
+        for (const v of p.variables) {
+          if (this.map.get(v) === p.from) {
+            this.map.set(v, p.to);
+            this.counters.moves++;
+          } else {
+            this.counters.staleMoves++;
+          }
         }
         reply({ type: "done" });
         return;

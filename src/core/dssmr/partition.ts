@@ -162,9 +162,12 @@ export class PartitionApp<Cmd, Res, Val>
       case "move":
         if (this.self === p.from) {
           // The value leaves now: later commands here no longer see it.
-          const value = this.vars.get(p.variable) ?? null;
-          this.vars.delete(p.variable);
-          ctx.send(p.to, { type: "value", ref, values: [[p.variable, value]] });
+          const values = p.variables.map((v) => {
+            const value = this.vars.get(v) ?? null;
+            this.vars.delete(v);
+            return [v, value] as const;
+          });
+          ctx.send(p.to, { type: "value", ref, values });
           ctx.send(ORACLE, { type: "signal", ref });
         } else {
           ctx.send(ORACLE, { type: "signal", ref });

@@ -348,16 +348,23 @@ export class ClientProxy<Cmd, Res> {
     if (!c.routedOnce && involved.size > 1) this.stats.multiPartition++;
     c.routedOnce = true;
     const dest = chooseDestination(this.options.policy, locations, this.random);
+    // One move message per source partition, carrying every variable needed from it.
+    const bySource = new Map<PartitionId, VarId[]>();
     for (const [v, p] of locations) {
       if (p === dest) continue;
-      this.stats.moves++;
-      this.multicast(sortedUnique([ORACLE, p, dest]), {
+      const list = bySource.get(p);
+      if (list === undefined) bySource.set(p, [v]);
+      else list.push(v);
+      this.cache.set(v, dest);
+    }
+    for (const [from, variables] of bySource) {
+      this.stats.moves += variables.length;
+      this.multicast(sortedUnique([ORACLE, from, dest]), {
         type: "move",
-        variable: v,
-        from: p,
+        variables,
+        from,
         to: dest,
       });
-      this.cache.set(v, dest);
     }
     this.ask(c, [dest], { type: "access", cmd: c.cmd, vars: c.vars }, dest);
   }

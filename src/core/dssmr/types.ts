@@ -29,10 +29,13 @@ export type DsPayload<Cmd> =
   | { readonly type: "consult"; readonly cmd: Cmd; readonly vars: readonly VarId[] }
   /** Run the command here; every variable should be local. To one partition. */
   | { readonly type: "access"; readonly cmd: Cmd; readonly vars: readonly VarId[] }
-  /** Move a variable. To the oracle, the source and the destination partition. */
+  /**
+   * Move variables from one partition to another (one message for every variable a command needs
+   * from that source: moves are batched). To the oracle, the source and the destination.
+   */
   | {
       readonly type: "move";
-      readonly variable: VarId;
+      readonly variables: readonly VarId[];
       readonly from: PartitionId;
       readonly to: PartitionId;
     }

@@ -33,7 +33,14 @@ export function malformed<Cmd>(
       }
       return checkCmd(p.cmd);
     case "move":
-      if (typeof p.variable !== "string" || p.variable === "") return "move needs a variable";
+      if (
+        !Array.isArray(p.variables) ||
+        p.variables.length === 0 ||
+        !p.variables.every((v) => typeof v === "string" && v !== "") ||
+        new Set(p.variables).size !== p.variables.length
+      ) {
+        return "move needs distinct, non-empty variable names";
+      }
       if (p.from === p.to || !isPartition(p.from) || !isPartition(p.to)) {
         return "move needs two different partitions";
       }
