@@ -1,7 +1,7 @@
 // The `dssmr` command line: parses arguments and dispatches to the subcommands.
 import { Command, CommanderError, Option } from "commander";
 import { DssmrError, InputError } from "../core/errors.ts";
-import { runBenchCommand } from "./bench-command.ts";
+import { parseBenchLayer, runBenchCommand } from "./bench-command.ts";
 import { parseIntFlag } from "./parse.ts";
 import { type CommandIo, parseBug, parseLayer, runSimCommand } from "./sim-command.ts";
 
@@ -94,11 +94,19 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
 
   program
     .command("bench")
-    .description("baseline benchmarks of one group: consensus core in-process and the simulator")
+    .description("baseline benchmarks: consensus core in-process, and the simulator")
+    .option("--layer <layer>", "consensus (default), multicast or all", "consensus")
     .option("--quick", "small sizes, for a smoke test", false)
     .option("--json", "print one JSON object", false)
-    .action((raw: { quick?: boolean; json?: boolean }) => {
-      status = runBenchCommand({ quick: raw.quick === true, json: raw.json === true }, io);
+    .action((raw: { quick?: boolean; json?: boolean; layer?: string }) => {
+      status = runBenchCommand(
+        {
+          quick: raw.quick === true,
+          json: raw.json === true,
+          layer: parseBenchLayer(String(raw.layer)),
+        },
+        io,
+      );
     });
 
   try {
