@@ -34,7 +34,7 @@ import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
 import type { FaultKind } from "./faults.ts";
-import { GroupConsensusChecks, standardFaults } from "./group-checks.ts";
+import { FAULTS_START, GroupConsensusChecks, standardFaults } from "./group-checks.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
 import { SimNode } from "./sim-node.ts";
@@ -252,7 +252,9 @@ export function runDsSimulation<Cmd, Res, Val>(
 
   const bench = opts.durationMs !== null;
   const perClient = bench ? Number.POSITIVE_INFINITY : Math.ceil(opts.ops / opts.clients);
-  const faultEnd = bench ? (opts.durationMs ?? 0) : Math.max(100, perClient * (opts.thinkMs + 10));
+  const faultEnd = bench
+    ? (opts.durationMs ?? 0)
+    : FAULTS_START + Math.max(300, perClient * (opts.thinkMs + 10));
   const allReplicas = [...groupOf.keys()];
   const schedule = standardFaults(
     root.fork("faults"),

@@ -59,10 +59,13 @@ export class GroupConsensusChecks {
   }
 }
 
+/** When faults may start: after the first elections (election timeouts are 100 to 200 ms). */
+export const FAULTS_START = 150;
+
 /**
- * The fault schedule every simulation uses: faults from time 20 to `end`, dense (a mean gap of
- * a sixteenth of the window), each lasting up to a third of it, at most a minority of each group
- * down at once except for occasional majority losses; everything healed at `end`.
+ * The fault schedule every simulation uses: faults from FAULTS_START to `end`, dense (a mean gap
+ * of a sixteenth of the window), each lasting up to a third of it, at most a minority of each
+ * group down at once except for occasional majority losses; everything healed at `end`.
  */
 export function standardFaults(
   rng: Rng,
@@ -78,11 +81,11 @@ export function standardFaults(
     nodes: groups.flat(),
     groups,
     clients,
-    start: 20,
+    start: FAULTS_START,
     end,
-    meanGap: Math.max(10, end / 16),
+    meanGap: Math.max(10, (end - FAULTS_START) / 16),
     maxDown: Math.floor((replicas - 1) / 2),
     allowMajorityLoss: true,
-    downtime: { min: 20, max: Math.max(40, Math.floor(end / 3)) },
+    downtime: { min: 20, max: Math.max(40, Math.floor((end - FAULTS_START) / 3)) },
   });
 }

@@ -20,7 +20,7 @@ import {
 } from "../core/replica/replica.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import type { FaultKind } from "./faults.ts";
-import { standardFaults } from "./group-checks.ts";
+import { FAULTS_START, standardFaults } from "./group-checks.ts";
 import { randomKvOp } from "./kv-workload.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
@@ -224,7 +224,7 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
 
   // Faults happen while the clients are expected to be busy, then everything heals.
   const perClient = Math.ceil(opts.ops / opts.clients);
-  const faultEnd = Math.max(100, perClient * (opts.thinkMs + 2));
+  const faultEnd = FAULTS_START + Math.max(300, perClient * (opts.thinkMs + 2));
   const schedule = standardFaults(
     root.fork("faults"),
     opts.faults,

@@ -23,8 +23,8 @@ import type { McastCommand, McastMessage } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
-import type { FaultKind } from "./faults.ts";
-import { GroupConsensusChecks, standardFaults } from "./group-checks.ts";
+import type { FaultEvent, FaultKind } from "./faults.ts";
+import { FAULTS_START, GroupConsensusChecks, standardFaults } from "./group-checks.ts";
 import {
   McastTestApp,
   relayId,
@@ -131,6 +131,10 @@ export interface McastSimResult {
   readonly violations: readonly string[];
   readonly stats: McastSimStats;
   readonly history: readonly McastRecord[];
+  /** The faults injected. */
+  readonly schedule: readonly FaultEvent[];
+  /** The replicas of each group. */
+  readonly members: readonly (readonly number[])[];
 }
 
 type Snap = GroupSnapshot<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
@@ -243,7 +247,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const history: McastRecord[] = [];
 
   const perClient = Math.ceil(opts.ops / opts.clients);
-  const faultEnd = Math.max(100, (perClient / opts.window) * (opts.thinkMs + 5));
+  const faultEnd = FAULTS_START + Math.max(300, (perClient / opts.window) * (opts.thinkMs + 5));
   const allReplicas = [...groupOf.keys()];
   const schedule = standardFaults(
     root.fork("faults"),
@@ -487,5 +491,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       faultsInjected: schedule.length,
     },
     history,
+    schedule,
+    members: [...members.values()],
   };
 }
