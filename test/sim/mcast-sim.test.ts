@@ -29,7 +29,10 @@ interface Outage {
 }
 
 /** The intervals during which some group had lost its majority, in the schedule's order. */
-function majorityLosses(events: readonly FaultEvent[], members: readonly (readonly number[])[]): Outage[] {
+function majorityLosses(
+  events: readonly FaultEvent[],
+  members: readonly (readonly number[])[],
+): Outage[] {
   const down = new Set<number>();
   const open = new Map<number, number>();
   const out: Outage[] = [];
