@@ -1,7 +1,13 @@
 // The `dssmr` command line: parses arguments and dispatches to the subcommands.
 import { Command, CommanderError, Option } from "commander";
 import { DssmrError, InputError } from "../core/errors.ts";
-import { parseBenchLayer, runBenchCommand } from "./bench-command.ts";
+import {
+  paperBenchDefaults,
+  parseBenchLayer,
+  parsePaperBenchOptions,
+  runBenchCommand,
+  runPaperBenchCommand,
+} from "./bench-command.ts";
 import { parseIntFlag } from "./parse.ts";
 import { type CommandIo, parseBug, parseLayer, runSimCommand } from "./sim-command.ts";
 
@@ -94,11 +100,65 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
 
   program
     .command("bench")
-    .description("baseline benchmarks: consensus core in-process, and the simulator")
+    .description(
+      "benchmarks: consensus core and simulator baselines (--layer), or the paper's Chirper experiment (--paper)",
+    )
     .option("--layer <layer>", "consensus (default), multicast or all", "consensus")
     .option("--quick", "small sizes, for a smoke test", false)
-    .option("--json", "print one JSON object", false)
-    .action((raw: { quick?: boolean; json?: boolean; layer?: string }) => {
+    .option("--json", "print one JSON object (with --paper: the last line of stdout)", false)
+    .option("--paper", "the DS-SMR paper's Chirper experiment: DS-SMR vs S-SMR (SIMULATED)", false)
+    .option("--backend <name>", "--paper: sim (real: once the process runtime lands)", "sim")
+    .option("--workload <list>", "--paper: timeline,post,follow,mix or all", "all")
+    .option("--partitions <list>", "--paper: partition counts, e.g. 1,2,4,8", "1,2,4,8")
+    .option("--systems <list>", "--paper: dssmr,ssmr", "dssmr,ssmr")
+    .option("--users <n>", "--paper: users in the social graph", paperBenchDefaults.users)
+    .option("--duration <ms>", "--paper: length of each run (simulated ms)", "2000")
+    .option("--window <ms>", "--paper: width of the time-series windows", "100")
+    .option("--warmup <fraction>", "--paper: share of the windows excluded as warm-up", "0.4")
+    .option(
+      "--clients-per-partition <n>",
+      "--paper: closed-loop clients per partition",
+      paperBenchDefaults.clientsPerPartition,
+    )
+    .option("--locality <kind>", "--paper: strong or weak", "strong")
+    .option("--cross <fraction>", "--paper: with weak locality, share of cross-community edges")
+    .option("--policy <policy>", "--paper: random or most (DS-SMR destination)", "random")
+    .option("--retry-threshold <n>", "--paper: retries before the S-SMR fallback", "3")
+    .option("--seed <n>", "--paper: seed of the runs and the graph", "1")
+    .option("--series", "--paper: print every run's time series", false)
+    .option("--out <dir>", "--paper: directory for JSON results and SVG charts", "bench/results")
+    .option("--no-out", "--paper: write no files")
+    .option("--tag <name>", "--paper: prefix of the files written", "paper")
+    .option("--no-charts", "--paper: skip the SVG charts")
+    .action(async (raw: Record<string, string | boolean | undefined>) => {
+      if (raw.paper === true) {
+        const str = (k: string): string | undefined =>
+          typeof raw[k] === "string" ? (raw[k] as string) : undefined;
+        const opts = parsePaperBenchOptions({
+          backend: str("backend"),
+          workload: str("workload"),
+          partitions: str("partitions"),
+          systems: str("systems"),
+          users: str("users"),
+          duration: str("duration"),
+          window: str("window"),
+          warmup: str("warmup"),
+          clientsPerPartition: str("clientsPerPartition"),
+          locality: str("locality"),
+          cross: str("cross"),
+          policy: str("policy"),
+          retryThreshold: str("retryThreshold"),
+          seed: str("seed"),
+          json: raw.json === true,
+          series: raw.series === true,
+          out: raw.out === false ? false : str("out"),
+          tag: str("tag"),
+          charts: raw.charts !== false,
+          command: `dssmr ${argv.join(" ")}`,
+        });
+        status = await runPaperBenchCommand(opts, io);
+        return;
+      }
       status = runBenchCommand(
         {
           quick: raw.quick === true,
