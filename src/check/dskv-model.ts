@@ -6,6 +6,7 @@ import type { DsKvCmd, DsKvResult } from "../apps/kv/types.ts";
 import { plainEqual } from "../apps/plain-equal.ts";
 import { runSequential } from "../apps/sequential.ts";
 import type { Operation } from "./history.ts";
+import { partitionByKeys } from "./key-partition.ts";
 import type { Model } from "./model.ts";
 
 /** An operation on the partitioned KV store as a client observed it. */
@@ -22,39 +23,7 @@ export type DsKvState = ReadonlyMap<string, string>;
  * change nothing and nobody saw their result. Parts come in the order of their first operation.
  */
 export function dsKvPartition(ops: readonly DsKvOperation[]): DsKvOperation[][] {
-  const parent = new Map<string, string>();
-  const find = (k: string): string => {
-    let root = k;
-    for (let p = parent.get(root); p !== undefined && p !== root; p = parent.get(root)) root = p;
-    for (let x = k; x !== root; ) {
-      const p = parent.get(x)!;
-      parent.set(x, root);
-      x = p;
-    }
-    return root;
-  };
-  const kept = ops.filter((op) => !(op.output === undefined && dsKvIsReadOnly(op.input)));
-  for (const op of kept) {
-    const keys = dsKvKeys(op.input);
-    for (const k of keys) if (!parent.has(k)) parent.set(k, k);
-    const first = keys[0];
-    if (first === undefined) continue;
-    for (const k of keys) {
-      const a = find(first);
-      const b = find(k);
-      if (a !== b) parent.set(b, a);
-    }
-  }
-  // null gathers operations that touch no key at all (an empty mget, which validation rejects).
-  const parts = new Map<string | null, DsKvOperation[]>();
-  for (const op of kept) {
-    const first = dsKvKeys(op.input)[0];
-    const root = first === undefined ? null : find(first);
-    const part = parts.get(root);
-    if (part) part.push(op);
-    else parts.set(root, [op]);
-  }
-  return [...parts.values()];
+  return partitionByKeys(ops, dsKvKeys, dsKvIsReadOnly);
 }
 
 /** Renders an operation and its result, e.g. `create(x, "1") -> exists`. */

@@ -9,6 +9,7 @@ import {
   kvKeys,
 } from "../core/kv/kv.ts";
 import type { Operation } from "./history.ts";
+import { partitionByKeys } from "./key-partition.ts";
 import type { Model } from "./model.ts";
 
 /** An operation on the key-value store as a client observed it. */
@@ -44,40 +45,7 @@ export function sameResult(a: KvResult, b: KvResult): boolean {
  * them would only widen the search. Parts come in the order of their first operation.
  */
 export function kvPartition(ops: readonly KvOperation[]): KvOperation[][] {
-  const parent = new Map<string, string>();
-  const find = (k: string): string => {
-    let root = k;
-    for (let p = parent.get(root); p !== undefined && p !== root; p = parent.get(root)) root = p;
-    // Path compression keeps later finds short.
-    for (let x = k; x !== root; ) {
-      const p = parent.get(x)!;
-      parent.set(x, root);
-      x = p;
-    }
-    return root;
-  };
-  const kept = ops.filter((op) => !(op.output === undefined && kvIsReadOnly(op.input)));
-  for (const op of kept) {
-    const keys = kvKeys(op.input);
-    for (const k of keys) if (!parent.has(k)) parent.set(k, k);
-    const first = keys[0];
-    if (first === undefined) continue;
-    for (const k of keys) {
-      const a = find(first);
-      const b = find(k);
-      if (a !== b) parent.set(b, a);
-    }
-  }
-  // null gathers operations that touch no key at all (an empty mget).
-  const parts = new Map<string | null, KvOperation[]>();
-  for (const op of kept) {
-    const first = kvKeys(op.input)[0];
-    const root = first === undefined ? null : find(first);
-    const part = parts.get(root);
-    if (part) part.push(op);
-    else parts.set(root, [op]);
-  }
-  return [...parts.values()];
+  return partitionByKeys(ops, kvKeys, kvIsReadOnly);
 }
 
 /** Renders a key-value operation and its result, e.g. `cas(x, "1" -> "2") -> failed, was "3"`. */

@@ -1,5 +1,6 @@
 // `dssmr sim`: runs seeds of a simulated workload under faults and reports every violation.
 import { writeFileSync } from "node:fs";
+import type { Operation } from "../check/history.ts";
 import { DS_BUG_NAMES } from "../core/dssmr/partition.ts";
 import type { DestinationPolicy } from "../core/dssmr/policy.ts";
 import type { Mode } from "../core/dssmr/types.ts";
@@ -85,6 +86,24 @@ export function replayCommand(o: SimCommandOptions, seed: number): string {
   return parts.join(" ");
 }
 
+/** One client operation of a history as a JSON line. */
+function historyLine<I extends { readonly type: string }, O>(
+  seed: number,
+  h: Operation<I, O>,
+): string {
+  return JSON.stringify({
+    seed,
+    id: h.id,
+    client: h.client,
+    operation: h.input.type,
+    input: h.input,
+    output: h.output ?? null,
+    invokedAt: h.call,
+    completedAt: Number.isFinite(h.ret) ? h.ret : null,
+    incomplete: h.output === undefined,
+  });
+}
+
 /** What one seed produced, whatever the layer. */
 interface SeedOutcome {
   readonly seed: number;
@@ -122,20 +141,7 @@ function runSeed(o: SimCommandOptions, seed: number): SeedOutcome {
       raftMessages: s.raftMessages,
       fsyncs: s.fsyncs,
       faults: s.faultsInjected,
-      history: () =>
-        r.history.map((h) =>
-          JSON.stringify({
-            seed,
-            id: h.id,
-            client: h.client,
-            operation: h.input.type,
-            input: h.input,
-            output: h.output ?? null,
-            invokedAt: h.call,
-            completedAt: Number.isFinite(h.ret) ? h.ret : null,
-            incomplete: h.output === undefined,
-          }),
-        ),
+      history: () => r.history.map((h) => historyLine(seed, h)),
     };
   }
   if (o.layer === "dssmr") return runDsSeed(o, seed, faults);
@@ -203,20 +209,7 @@ function runDsSeed(o: SimCommandOptions, seed: number, faults: Set<FaultKind>): 
     raftMessages: s.raftMessages,
     fsyncs: s.fsyncs,
     faults: s.faultsInjected,
-    history: () =>
-      r.history.map((h) =>
-        JSON.stringify({
-          seed,
-          id: h.id,
-          client: h.client,
-          operation: h.input.type,
-          input: h.input,
-          output: h.output ?? null,
-          invokedAt: h.call,
-          completedAt: Number.isFinite(h.ret) ? h.ret : null,
-          incomplete: h.output === undefined,
-        }),
-      ),
+    history: () => r.history.map((h) => historyLine(seed, h)),
   };
 }
 

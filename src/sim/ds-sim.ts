@@ -10,7 +10,13 @@ import { createDsGroupApp, type DsGroupSnapshot } from "../core/dssmr/group-app.
 import { OracleApp } from "../core/dssmr/oracle.ts";
 import { type DsBugName, type DsDeployment, PartitionApp } from "../core/dssmr/partition.ts";
 import type { DestinationPolicy } from "../core/dssmr/policy.ts";
-import { ClientProxy, defaultProxyOptions, type ProxyStats } from "../core/dssmr/proxy.ts";
+import {
+  addProxyStats,
+  ClientProxy,
+  defaultProxyOptions,
+  emptyProxyStats,
+  type ProxyStats,
+} from "../core/dssmr/proxy.ts";
 import {
   type DsPayload,
   type DsRelay,
@@ -522,22 +528,8 @@ export function runDsSimulation<Cmd, Res, Val>(
   };
 
   function sumStats(): ProxyStats {
-    const totals: ProxyStats = {
-      submitted: 0,
-      completed: 0,
-      consults: 0,
-      cacheHits: 0,
-      cacheMisses: 0,
-      moves: 0,
-      retries: 0,
-      fallbacks: 0,
-      multiPartition: 0,
-      messages: 0,
-      retransmissions: 0,
-    };
-    for (const c of clients.values()) {
-      for (const k of Object.keys(totals) as (keyof ProxyStats)[]) totals[k] += c.proxy.stats[k];
-    }
+    const totals = emptyProxyStats();
+    for (const c of clients.values()) addProxyStats(totals, c.proxy.stats);
     return totals;
   }
 

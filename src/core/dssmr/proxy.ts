@@ -55,6 +55,29 @@ export interface ProxyStats {
   retransmissions: number;
 }
 
+/** All counters at zero. */
+export function emptyProxyStats(): ProxyStats {
+  return {
+    submitted: 0,
+    completed: 0,
+    consults: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    moves: 0,
+    retries: 0,
+    fallbacks: 0,
+    multiPartition: 0,
+    messages: 0,
+    retransmissions: 0,
+  };
+}
+
+/** Adds `b`'s counters into `a`. */
+export function addProxyStats(a: ProxyStats, b: Readonly<ProxyStats>): ProxyStats {
+  for (const k of Object.keys(a) as (keyof ProxyStats)[]) a[k] += b[k];
+  return a;
+}
+
 /** The outcome of a command. */
 export type ProxyResult<Res> =
   | { readonly id: number; readonly ok: true; readonly result: Res }
@@ -94,19 +117,7 @@ interface Outgoing<Cmd> {
  * - a command completes exactly once, with the first decisive answer from its answerer.
  */
 export class ClientProxy<Cmd, Res> {
-  readonly stats: ProxyStats = {
-    submitted: 0,
-    completed: 0,
-    consults: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    moves: 0,
-    retries: 0,
-    fallbacks: 0,
-    multiPartition: 0,
-    messages: 0,
-    retransmissions: 0,
-  };
+  readonly stats: ProxyStats = emptyProxyStats();
   private readonly options: ProxyOptions;
   private readonly app: PartitionedApp<Cmd, Res, unknown>;
   private readonly random: () => number;
