@@ -17,7 +17,7 @@ import { type PeerAddress, Transport, type TransportOptions } from "../net/trans
 import type { RaftStore } from "../storage/raft-store.ts";
 import { classify, type Inbound } from "./inbound.ts";
 import { type DriverCounters, emptyDriverCounters, type RuntimeMetrics } from "./metrics.ts";
-import type { StatusReply } from "./status.ts";
+import type { AppStatus, StatusReply } from "./status.ts";
 
 /** Where everything is: this replica, the groups, and every replica's address. */
 export interface NodeRuntimeConfig {
@@ -49,6 +49,8 @@ export interface NodeRuntimeServices<P, R, Res, Snap> {
    * stops (fail-stop); the default rethrows outside the loop, ending the process.
    */
   readonly onFatal?: (err: unknown) => void;
+  /** Summarises the app's state for status replies (read-only; called outside the loop). */
+  readonly describeApp?: (app: GroupApp<P, R, Res, Snap>) => AppStatus;
 }
 
 type Input<P, R, Res, Snap> =
@@ -201,7 +203,16 @@ export class NodeRuntime<P, R, Res, Snap> {
       lastIndex: m.lastIndex,
       snapshotIndex: m.snapshotIndex,
       delivered: m.delivered,
+      pid: process.pid,
+      app: this.appStatus(),
     };
+  }
+
+  /** The app's own summary, or null when there is no describer or no replica yet. */
+  appStatus(): AppStatus | null {
+    const describe = this.services.describeApp;
+    if (describe === undefined || this.replica === null) return null;
+    return describe(this.replica.application);
   }
 
   private push(input: Input<P, R, Res, Snap>): void {

@@ -23,4 +23,16 @@ export interface StatusReply {
   readonly snapshotIndex: number;
   /** Atomic multicast deliveries handed to the app so far (the group's delivery position). */
   readonly delivered: number;
+  /** The answering process's id (meaningful to a caller on the same host). */
+  readonly pid: number;
+  /** What the app says about its state (e.g. variables held), when the runtime was told how. */
+  readonly app: AppStatus | null;
+}
+
+/** A summary of a replica's application state, for status tools. */
+export interface AppStatus {
+  /** Variables this replica holds (a partition) or maps (the oracle). */
+  readonly variables?: number;
+  /** Short name of the application. */
+  readonly name?: string;
 }

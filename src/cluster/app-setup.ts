@@ -1,0 +1,55 @@
+// The application a cluster config names, with its placement and boot variables, built the same everywhere.
+import { createChirper } from "../apps/chirper/chirper.ts";
+import type { ChirperCmd, ChirperResult, ChirperUser } from "../apps/chirper/types.ts";
+import { createDsKv } from "../apps/kv/dskv.ts";
+import type { DsKvCmd, DsKvResult } from "../apps/kv/types.ts";
+import type { PartitionedApp } from "../core/dssmr/app.ts";
+import type { InitialState } from "../core/dssmr/group-app.ts";
+import { Rng } from "../sim/rng.ts";
+import { chirperInitialVars } from "../workload/chirper-init.ts";
+import { placeByCommunity } from "../workload/graph-placement.ts";
+import { generateSocialGraph, type SocialGraph } from "../workload/social-graph.ts";
+import type { ClusterConfig } from "./config.ts";
+import { partitionsOf } from "./topology.ts";
+
+/** An application and the variables every node boots with. */
+export interface AppSetup<Cmd, Res, Val> {
+  readonly app: PartitionedApp<Cmd, Res, Val>;
+  readonly initial: InitialState<Val>;
+}
+
+/** The application of a config, tagged by name. */
+export type AnyAppSetup =
+  | ({ readonly kind: "chirper" } & AppSetup<ChirperCmd, ChirperResult, ChirperUser>)
+  | ({ readonly kind: "kv" } & AppSetup<DsKvCmd, DsKvResult, string>);
+
+/** The demo social graph a config describes (deterministic from its seed), or null. */
+export function demoGraph(config: ClusterConfig): SocialGraph | null {
+  const demo = config.demo;
+  if (demo === undefined || config.app !== "chirper") return null;
+  return generateSocialGraph(new Rng(demo.seed), {
+    users: demo.users,
+    communities: demo.communities ?? Math.min(demo.users, partitionsOf(config).length),
+    avgFollowing: demo.avgFollowing ?? 5,
+    maxFollowers: Math.max(1, Math.min(1000, demo.users - 1)),
+  });
+}
+
+/**
+ * Builds the application and boot state of `config`. Every node and every client must use the
+ * same placement (clients route S-SMR commands by it), so it comes from the config alone:
+ * Chirper with a demo graph places graph users by community (strong locality) and everyone
+ * else by name hash; without a graph, by interest. Boot variables sit where `place` puts them.
+ */
+export function appSetup(config: ClusterConfig): AnyAppSetup {
+  const partitions = partitionsOf(config);
+  if (config.app === "kv") return { kind: "kv", app: createDsKv(), initial: { variables: [] } };
+  const graph = demoGraph(config);
+  if (graph === null) return { kind: "chirper", app: createChirper(), initial: { variables: [] } };
+  const place = placeByCommunity(graph);
+  const app = createChirper({ place });
+  const variables = chirperInitialVars(graph).map(
+    ([user, value]) => [user, place(user, partitions), value] as const,
+  );
+  return { kind: "chirper", app, initial: { variables } };
+}
