@@ -28,24 +28,27 @@ import {
 } from "../core/dssmr/types.ts";
 import {
   defaultGroupReplicaOptions,
-  type GroupAdvance,
-  type GroupReady,
   GroupReplica,
   type GroupSnapshot,
 } from "../core/group/group-replica.ts";
-import type { McastResponse } from "../core/group/wire.ts";
 import { clientId, type GroupId, groupId, type ReplicaId, replicaId } from "../core/ids.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
-import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
+import { DrivenGroupReplica } from "./driven-group.ts";
 import type { FaultKind } from "./faults.ts";
 import { FAULTS_START, GroupConsensusChecks, standardFaults } from "./group-checks.ts";
+import {
+  type GroupNode,
+  type GroupTraffic,
+  type GroupWire,
+  groupHandlers,
+} from "./group-handlers.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
 import { SimNode } from "./sim-node.ts";
 import type { SimStorage } from "./storage.ts";
-import { SimWorld, type WorldHandlers } from "./world.ts";
+import { SimWorld } from "./world.ts";
 
 /** What a DS-SMR simulation runs: an application, its boot state and its clients' commands. */
 export interface DsWorkload<Cmd, Res, Val> {
@@ -191,15 +194,8 @@ export function runDsSimulation<Cmd, Res, Val>(
   type Relay = DsRelay<Val>;
   type Reply = DsReply<Res>;
   type Snap = DsGroupSnapshot<Cmd, Val>;
-  type Node = SimNode<
-    GroupInput<Payload, Relay, Reply, Snap>,
-    McastCommand<Payload, Relay>,
-    GroupSnapshot<Payload, Relay, Reply, Snap>,
-    GroupReady<Payload, Relay, Reply, Snap>,
-    GroupAdvance<Payload, Relay, Reply>,
-    DrivenGroupReplica<Payload, Relay, Reply, Snap>
-  >;
-  type Wire = GroupInput<Payload, Relay, Reply, Snap>["msg"] | McastResponse<Reply>;
+  type Node = GroupNode<Payload, Relay, Reply, Snap>;
+  type Wire = GroupWire<Payload, Relay, Reply, Snap>;
 
   const root = new Rng(opts.seed);
   const world = new SimWorld<Wire, ClientEvent, Node>(root, opts.network, opts.tickMs);
@@ -249,9 +245,7 @@ export function runDsSimulation<Cmd, Res, Val>(
     }
   }
 
-  let raftMessages = 0;
-  let interGroupMessages = 0;
-  let clientMessages = 0;
+  const traffic: GroupTraffic = { raftMessages: 0, interGroupMessages: 0, clientMessages: 0 };
   let lastCompletion = 0;
   const history: OpRecord<Cmd, Res>[] = [];
   const seenMessages = new Set<string>();
@@ -271,7 +265,6 @@ export function runDsSimulation<Cmd, Res, Val>(
   );
   world.inject(schedule);
 
-  const observe = (node: Node): void => checks.observe(node.id, node.replica?.core.raft);
   const checkAllLogs = (): void =>
     checks.checkLogs((id) => world.nodes.get(id)?.replica?.core.raft);
 
@@ -318,7 +311,7 @@ export function runDsSimulation<Cmd, Res, Val>(
         seenMessages.add(key);
         mcastChecker.onSend(key, addr, m.seq, m.dests);
       }
-      clientMessages++;
+      traffic.clientMessages++;
       world.send(addr, to, msg);
     }
     for (const r of c.proxy.takeResults()) {
@@ -334,67 +327,23 @@ export function runDsSimulation<Cmd, Res, Val>(
     }
   };
 
-  const handlers: WorldHandlers<Wire, ClientEvent, Node> = {
-    deliver(to, from, msg) {
-      if (msg.type === "mcast-reply" || msg.type === "mcast-redirect") {
-        const c = clients.get(to);
-        if (c === undefined) return;
-        c.proxy.receive(msg, from as ReplicaId);
-        flushClient(to);
-        return;
-      }
-      const node = world.nodes.get(to);
-      if (node === undefined || !node.up) return;
-      node.push({ from, msg });
-      world.wake(node);
+  const handlers = groupHandlers(world, checks, traffic, {
+    response(to, from, msg) {
+      const c = clients.get(to);
+      if (c === undefined) return;
+      c.proxy.receive(msg, from as ReplicaId);
+      flushClient(to);
     },
-    run(node) {
-      const started = node.run();
-      if (started === null) return;
-      for (const s of started.ready?.sends ?? []) {
-        if (s.kind === "client") clientMessages++;
-        else interGroupMessages++;
-        world.send(node.id, s.to, s.msg);
-      }
-      if (node.busy) world.finishAt(node, started.duration);
-      observe(node);
-    },
-    finish(node) {
-      const done = node.finish();
-      if (done === null) return;
+    applied(node, _rd, adv) {
       const g = groupOf.get(node.id)!;
-      const { raft } = done.rd;
-      const c = checks.of(node.id);
-      if (raft.restore && raft.snapshot !== null) {
-        c.observeRestore(node.id, raft.snapshot.meta.index);
-        mcastChecker.onRestore(node.id, raft.snapshot.data.delivered);
-      }
-      for (const m of raft.messages) {
-        raftMessages++;
-        world.send(node.id, m.to, m);
-      }
-      c.observeApply(node.id, raft.committed);
-      for (const ev of done.adv.events) {
+      for (const ev of adv.events) {
         if (ev.kind === "deliver") {
           mcastChecker.onDeliver(g, node.id, ev.position, `${ev.msg.client}.${ev.msg.seq}`);
         }
       }
-      for (const s of done.adv.sends) {
-        if (s.kind === "client") clientMessages++;
-        else interGroupMessages++;
-        world.send(node.id, s.to, s.msg);
-      }
-      observe(node);
-      if (node.queued > 0 || node.replica?.hasReady()) world.wake(node);
-      if (world.events % 1000 === 0) checkAllLogs();
     },
-    crashed(node) {
-      checks.of(node.id).observeRestart(node.id);
-    },
-    restarted(node) {
-      const raft = node.replica!.core.raft;
-      checks.of(node.id).observeRestore(node.id, raft.snapshotIndex);
-      mcastChecker.onRestore(node.id, node.storage.load().snapshot?.data.delivered ?? 0);
+    restored(node, data) {
+      mcastChecker.onRestore(node.id, data?.delivered ?? 0);
     },
     own(ev) {
       if (ev.kind === "sample") {
@@ -424,7 +373,8 @@ export function runDsSimulation<Cmd, Res, Val>(
       c.proxy.submit(cmd);
       flushClient(ev.client);
     },
-  };
+  });
+
   // Benchmark time series: counters summed over all proxies, sampled per window.
   const series: DsWindow[] = [];
   let last = { ...sumStats() };
@@ -546,9 +496,7 @@ export function runDsSimulation<Cmd, Res, Val>(
       oracleConsults: oracle.consults,
       movesApplied: oracle.moves,
       staleMoves: oracle.staleMoves,
-      raftMessages,
-      interGroupMessages,
-      clientMessages,
+      ...traffic,
       fsyncs,
       faultsInjected: schedule.length,
       variables,

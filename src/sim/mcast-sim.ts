@@ -3,11 +3,8 @@ import { ChannelChecker } from "../check/channel-checker.ts";
 import { MulticastChecker } from "../check/multicast-checker.ts";
 import {
   defaultGroupReplicaOptions,
-  type GroupAdvance,
-  type GroupReady,
   GroupReplica,
   type GroupReplicaOptions,
-  type GroupSend,
   type GroupSnapshot,
 } from "../core/group/group-replica.ts";
 import type { McastResponse } from "../core/group/wire.ts";
@@ -22,9 +19,15 @@ import {
 import type { McastCommand, McastMessage } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
-import { DrivenGroupReplica, type GroupInput } from "./driven-group.ts";
+import { DrivenGroupReplica } from "./driven-group.ts";
 import type { FaultEvent, FaultKind } from "./faults.ts";
 import { FAULTS_START, GroupConsensusChecks, standardFaults } from "./group-checks.ts";
+import {
+  type GroupNode,
+  type GroupTraffic,
+  type GroupWire,
+  groupHandlers,
+} from "./group-handlers.ts";
 import {
   McastTestApp,
   relayId,
@@ -37,7 +40,7 @@ import { defaultNetworkOptions, type NetworkOptions } from "./network.ts";
 import { Rng } from "./rng.ts";
 import { SimNode } from "./sim-node.ts";
 import type { SimStorage } from "./storage.ts";
-import { SimWorld, type WorldHandlers } from "./world.ts";
+import { SimWorld } from "./world.ts";
 
 /** Deliberate multicast bugs the simulation must catch. */
 export const MCAST_BUG_NAMES = ["early-delivery"] as const;
@@ -139,19 +142,8 @@ export interface McastSimResult {
 
 type Snap = GroupSnapshot<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
 type Cmd = McastCommand<TestPayload, TestRelay>;
-type Ready = GroupReady<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
-type Adv = GroupAdvance<TestPayload, TestRelay, TestResult>;
-type Wire = Input["msg"] | McastResponse<TestResult>;
-
-type Input = GroupInput<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
-type Node = SimNode<
-  Input,
-  Cmd,
-  Snap,
-  Ready,
-  Adv,
-  DrivenGroupReplica<TestPayload, TestRelay, TestResult, TestAppSnapshot>
->;
+type Wire = GroupWire<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
+type Node = GroupNode<TestPayload, TestRelay, TestResult, TestAppSnapshot>;
 
 type ClientEvent =
   | { readonly kind: "next"; readonly client: number }
@@ -235,9 +227,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     }
   }
 
-  let raftMessages = 0;
-  let interGroupMessages = 0;
-  let clientMessages = 0;
+  const traffic: GroupTraffic = { raftMessages: 0, interGroupMessages: 0, clientMessages: 0 };
   let lastCompletion = 0;
   let localMessages = 0;
   let globalMessages = 0;
@@ -258,7 +248,6 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   );
   world.inject(schedule);
 
-  const observe = (node: Node): void => checks.observe(node.id, node.replica?.core.raft);
   const checkAllLogs = (): void =>
     checks.checkLogs((id) => world.nodes.get(id)?.replica?.core.raft);
 
@@ -283,7 +272,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     }
   }
   const sendTo = (c: SimClient, addr: number, g: GroupId, msg: McastMessage<TestPayload>): void => {
-    clientMessages++;
+    traffic.clientMessages++;
     world.send(addr, c.guess.get(g)!, { type: "mcast", msg });
   };
   const startNext = (addr: number): void => {
@@ -339,55 +328,14 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
   };
 
-  const dispatch = (
-    node: Node,
-    sends: readonly GroupSend<TestPayload, TestRelay, TestResult>[],
-  ): void => {
-    for (const s of sends) {
-      if (s.kind === "client") clientMessages++;
-      else interGroupMessages++;
-      world.send(node.id, s.to, s.msg);
-    }
-  };
-
-  const handlers: WorldHandlers<Wire, ClientEvent, Node> = {
-    deliver(to, from, msg) {
-      if (msg.type === "mcast-reply" || msg.type === "mcast-redirect") {
-        onResponse(to, from, msg);
-        return;
-      }
-      const node = world.nodes.get(to);
-      if (node === undefined || !node.up) return;
-      node.push({ from, msg });
-      world.wake(node);
-    },
-    run(node) {
-      const started = node.run();
-      if (started === null) return;
-      dispatch(node, started.ready?.sends ?? []);
-      if (node.busy) world.finishAt(node, started.duration);
-      observe(node);
-    },
-    finish(node) {
-      const done = node.finish();
-      if (done === null) return;
+  const handlers = groupHandlers(world, checks, traffic, {
+    response: onResponse,
+    applied(node, rd, adv) {
       const g = groupOf.get(node.id)!;
-      const { raft } = done.rd;
-      const c = checks.of(node.id);
-      if (raft.restore && raft.snapshot !== null) {
-        c.observeRestore(node.id, raft.snapshot.meta.index);
-        mcastChecker.onRestore(node.id, raft.snapshot.data.delivered);
-        channelChecker.onRestore(node.id, raft.snapshot.data.received);
-      }
-      for (const m of raft.messages) {
-        raftMessages++;
-        world.send(node.id, m.to, m);
-      }
-      c.observeApply(node.id, raft.committed);
-      for (const e of raft.committed) {
+      for (const e of rd.raft.committed) {
         if (e.index > (entriesByGroup.get(g) ?? 0)) entriesByGroup.set(g, e.index);
       }
-      for (const ev of done.adv.events) {
+      for (const ev of adv.events) {
         if (ev.kind === "deliver") {
           const { client, seq } = ev.msg;
           mcastChecker.onDeliver(g, node.id, ev.position, `${client}.${seq}`);
@@ -404,20 +352,10 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
           channelChecker.onAppend(g, node.id, ev.position, ev.from, ev.payload.id);
         }
       }
-      dispatch(node, done.adv.sends);
-      observe(node);
-      if (node.queued > 0 || node.replica?.hasReady()) world.wake(node);
-      if (world.events % 1000 === 0) checkAllLogs();
     },
-    crashed(node) {
-      checks.of(node.id).observeRestart(node.id);
-    },
-    restarted(node) {
-      const raft = node.replica!.core.raft;
-      checks.of(node.id).observeRestore(node.id, raft.snapshotIndex);
-      const snap = node.storage.load().snapshot;
-      mcastChecker.onRestore(node.id, snap?.data.delivered ?? 0);
-      channelChecker.onRestore(node.id, snap?.data.received ?? 0);
+    restored(node, data) {
+      mcastChecker.onRestore(node.id, data?.delivered ?? 0);
+      channelChecker.onRestore(node.id, data?.received ?? 0);
     },
     own(ev) {
       if (ev.kind === "next") {
@@ -446,7 +384,8 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
         attempt: f.attempt,
       });
     },
-  };
+  });
+
   const allDone = (): boolean => {
     for (const c of clients.values()) if (c.remaining > 0 || c.inflight.size > 0) return false;
     return true;
@@ -483,9 +422,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       globalMessages,
       localLatencyP50: median(localLatency),
       globalLatencyP50: median(globalLatency),
-      raftMessages,
-      interGroupMessages,
-      clientMessages,
+      ...traffic,
       entriesCommitted,
       fsyncs,
       faultsInjected: schedule.length,
