@@ -1,9 +1,9 @@
 // Serves the dashboard and Chirper page over the fake backend, for developing the pages: `npx tsx src/dashboard/dev-server.ts [port]`.
 import { Hono } from "hono";
+import { createChirperApi } from "../http/chirper-api.ts";
 import { serveApp } from "../http/serve.ts";
 import { FakeBackend, type FakeBackendOptions } from "./fake-backend.ts";
 import { createDashboardRoutes } from "./routes.ts";
-import { createStandInChirperApi } from "./stand-in-api.ts";
 
 /** A running dev server and the fake behind it. */
 export interface DevServer {
@@ -19,10 +19,7 @@ export async function startDevServer(
 ): Promise<DevServer> {
   const backend = new FakeBackend(opts);
   const app = new Hono();
-  app.route(
-    "/",
-    createStandInChirperApi((cmd) => backend.execute(cmd)),
-  );
+  app.route("/", createChirperApi(backend));
   app.route("/", createDashboardRoutes(backend, { intervalMs: opts.intervalMs ?? 1000 }));
   const server = await serveApp(app, { port });
   return { url: server.url, backend, close: () => server.close() };

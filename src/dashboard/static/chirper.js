@@ -26,11 +26,11 @@ function showStatus(text) {
 /** Turns an API error body into a sentence. */
 function describe(body, res) {
   if (body && typeof body === "object") {
-    const code = body.error ?? body.code;
+    const code = body.code ?? body.error;
     const user = body.user ?? "";
     if (typeof code === "string" && MESSAGES[code]) return MESSAGES[code](user);
-    if (typeof body.message === "string") return body.message;
-    if (typeof code === "string") return user ? `${code} (${user})` : code;
+    const message = body.message ?? body.error;
+    if (typeof message === "string") return message;
   }
   return `The server answered ${res.status} ${res.statusText}.`;
 }
