@@ -8,8 +8,13 @@ import {
   runBenchCommand,
   runPaperBenchCommand,
 } from "./bench-command.ts";
+import { registerChirperCommand } from "./chirper-command.ts";
+import { registerKvCommand } from "./kv-command.ts";
+import { registerNodeCommand } from "./node-command.ts";
 import { parseIntFlag } from "./parse.ts";
 import { type CommandIo, parseBug, parseLayer, runSimCommand } from "./sim-command.ts";
+import { registerStatusCommand } from "./status-command.ts";
+import { registerUpCommand } from "./up-command.ts";
 
 const defaultIo: CommandIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -168,6 +173,16 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
         io,
       );
     });
+
+  // The real cluster: start it, run a replica, talk to it, inspect it.
+  const setStatus = (s: number): void => {
+    status = s;
+  };
+  registerUpCommand(program, io, setStatus);
+  registerNodeCommand(program, io, setStatus);
+  registerChirperCommand(program, io, setStatus);
+  registerKvCommand(program, io, setStatus);
+  registerStatusCommand(program, io, setStatus);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -41,7 +41,7 @@ export const defaultLocalClusterOptions: LocalClusterOptions = {
   replicas: 3,
   memory: false,
   httpPort: 8080,
-  metrics: false,
+  metrics: true,
   demoUsers: 100,
   host: "127.0.0.1",
   basePort: null,

@@ -1,5 +1,8 @@
 // A replica as a whole process: config, logs, leader-change reports, metrics server, graceful stop on signals.
 
+import { collectDsSamples, collectRuntimeSamples } from "../http/collect.ts";
+import { startMetricsServer } from "../http/metrics-server.ts";
+import type { RunningServer } from "../http/serve.ts";
 import { type LoadedConfig, loadClusterConfig } from "./config.ts";
 import { errorMessage } from "./errors.ts";
 import { createLogger } from "./logger.ts";
@@ -54,7 +57,27 @@ export async function runNodeProcess(opts: NodeProcessOptions): Promise<number> 
     },
     "replica started",
   );
-  // TODO(metrics): start the /metrics server on replica.metricsPort once src/http provides it.
+  let metrics: RunningServer | null = null;
+  if (replica.metricsPort !== undefined) {
+    const labels = { group: String(group.id), replica: String(replica.id) };
+    try {
+      metrics = await startMetricsServer({
+        host: replica.host,
+        port: replica.metricsPort,
+        collect: () => {
+          const ds = node.dsStats();
+          return [
+            ...collectRuntimeSamples(node.metrics()),
+            ...(ds === null ? [] : collectDsSamples(ds, labels)),
+          ];
+        },
+      });
+      log.info({ url: `${metrics.url}/metrics` }, "metrics server started");
+    } catch (err) {
+      // The replica is more important than its metrics: keep running without them.
+      log.error({ err: errorMessage(err), port: replica.metricsPort }, "metrics server failed");
+    }
+  }
   process.stdout.write(`ready ${node.address.host}:${node.address.port}\n`);
 
   let last = { role: "", term: -1, leader: null as number | null };
@@ -74,7 +97,7 @@ export async function runNodeProcess(opts: NodeProcessOptions): Promise<number> 
       stopping = true;
       clearInterval(watch);
       log.info({ why }, "stopping");
-      node.stop().then(
+      Promise.all([node.stop(), metrics?.close()]).then(
         () => {
           log.info("stopped");
           resolve(0);

@@ -8,12 +8,12 @@ import {
   type InitialState,
 } from "../core/dssmr/group-app.ts";
 import { OracleApp } from "../core/dssmr/oracle.ts";
-import type { PartitionApp } from "../core/dssmr/partition.ts";
 import type { DsPayload, DsRelay, DsReply } from "../core/dssmr/types.ts";
 import { defaultGroupReplicaOptions, type GroupSnapshot } from "../core/group/group-replica.ts";
 import { groupId, replicaId } from "../core/ids.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions } from "../core/raft/types.ts";
+import type { OracleStats, PartitionStats } from "../http/collect.ts";
 import type { PeerAddress } from "../net/transport.ts";
 import type { RuntimeMetrics } from "../runtime/metrics.ts";
 import { NodeRuntime } from "../runtime/node-runtime.ts";
@@ -49,8 +49,8 @@ export interface ClusterNode {
   metrics(): RuntimeMetrics;
   /** The app's summary (variables held or mapped). */
   appStatus(): AppStatus | null;
-  /** The oracle or partition state machine, for metrics (read-only). */
-  inner(): OracleApp<unknown, unknown, unknown> | PartitionApp<unknown, unknown, unknown> | null;
+  /** The oracle's or the partition's replicated counters, for metrics. */
+  dsStats(): OracleStats | PartitionStats | null;
   /** Stops taking inputs, finishes the cycle in progress, closes sockets and files. */
   stop(): Promise<void>;
 }
@@ -133,11 +133,11 @@ async function startWith<Cmd, Res, Val>(
     dataDir,
     metrics: () => runtime.metrics(),
     appStatus: describe,
-    inner: () =>
-      (current?.inner ?? null) as
-        | OracleApp<unknown, unknown, unknown>
-        | PartitionApp<unknown, unknown, unknown>
-        | null,
+    dsStats: () => {
+      const inner = current?.inner;
+      if (inner === undefined) return null;
+      return inner instanceof OracleApp ? inner.stats : { ...inner.stats, variables: inner.size };
+    },
     stop: () => runtime.stop(),
   };
 }

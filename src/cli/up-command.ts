@@ -1,0 +1,104 @@
+// `dssmr up`: starts a local cluster (oracle + partitions as child processes) and stops it on Ctrl-C.
+import type { Command } from "commander";
+import type { LocalClusterOptions } from "../cluster/local-config.ts";
+import { defaultLocalClusterOptions } from "../cluster/local-config.ts";
+import { runUp } from "../cluster/up.ts";
+import { InputError } from "../core/errors.ts";
+import { DEFAULT_DATA_DIR, reportClusterError } from "./client-flags.ts";
+import { parseIntFlag } from "./parse.ts";
+import type { CommandIo } from "./sim-command.ts";
+
+interface RawUp {
+  app: string;
+  partitions: string;
+  replicas: string;
+  mode: string;
+  data: string;
+  memory: boolean;
+  httpPort: string;
+  http: boolean;
+  basePort?: string;
+  demoUsers: string;
+}
+
+/** Flag name → the LocalClusterOptions field it sets (for "given explicitly"). */
+const FIELDS: Record<string, keyof LocalClusterOptions> = {
+  app: "app",
+  partitions: "partitions",
+  replicas: "replicas",
+  mode: "mode",
+  memory: "memory",
+  httpPort: "httpPort",
+  http: "httpPort",
+};
+
+/** Registers `dssmr up`; `done` receives the exit status once the cluster has stopped. */
+export function registerUpCommand(
+  program: Command,
+  io: CommandIo,
+  done: (status: number) => void,
+): void {
+  const d = defaultLocalClusterOptions;
+  program
+    .command("up")
+    .description(
+      "start a local cluster as child processes (Chirper demo by default); Ctrl-C stops it",
+    )
+    .option("--app <app>", "chirper or kv", d.app)
+    .option("--partitions <n>", "partitions (plus the oracle in dssmr mode)", String(d.partitions))
+    .option("--replicas <n>", "replicas per group", String(d.replicas))
+    .option("--mode <mode>", "dssmr or ssmr", d.mode)
+    .option("--data <dir>", "data folder: cluster.json, logs, replica data", DEFAULT_DATA_DIR)
+    .option("--memory", "keep logs in memory (no fsync; nothing survives a restart)", false)
+    .option("--http-port <port>", "port of the Chirper HTTP API", String(d.httpPort))
+    .option("--no-http", "do not start the HTTP API")
+    .option("--base-port <port>", "first replica port (default: ports the OS says are free)")
+    .option("--demo-users <n>", "users of the Chirper demo graph (0: none)", String(d.demoUsers))
+    .action(async (raw: RawUp, cmd: Command) => {
+      try {
+        if (raw.app !== "chirper" && raw.app !== "kv") {
+          throw new InputError(`--app: unknown app "${raw.app}"; use chirper or kv`);
+        }
+        if (raw.mode !== "dssmr" && raw.mode !== "ssmr") {
+          throw new InputError(`--mode: unknown mode "${raw.mode}"; use dssmr or ssmr`);
+        }
+        const explicit = new Set<keyof LocalClusterOptions>();
+        for (const [flag, field] of Object.entries(FIELDS)) {
+          if (cmd.getOptionValueSource(flag) === "cli") explicit.add(field);
+        }
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        try {
+          done(
+            await runUp(
+              {
+                ...d,
+                app: raw.app,
+                mode: raw.mode,
+                partitions: parseIntFlag("--partitions", raw.partitions, 1, 64),
+                replicas: parseIntFlag("--replicas", raw.replicas, 1, 15),
+                memory: raw.memory,
+                httpPort: raw.http ? parseIntFlag("--http-port", raw.httpPort, 1, 65_535) : null,
+                basePort:
+                  raw.basePort === undefined
+                    ? null
+                    : parseIntFlag("--base-port", raw.basePort, 1, 65_000),
+                demoUsers: parseIntFlag("--demo-users", raw.demoUsers, 0, 100_000),
+                dataDir: raw.data,
+                explicit,
+              },
+              io,
+              stop.signal,
+            ),
+          );
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+        }
+      } catch (err) {
+        done(reportClusterError(io, err));
+      }
+    });
+}

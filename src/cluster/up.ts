@@ -1,0 +1,162 @@
+// `dssmr up`: a whole local cluster as child processes, the Chirper HTTP API, a banner, and a clean stop.
+import { rmSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChirperCmd, ChirperResult } from "../apps/chirper/types.ts";
+import { DsClient } from "../client/ds-client.ts";
+import { startChirperApi } from "../http/chirper-api.ts";
+import type { RunningServer } from "../http/serve.ts";
+import { appSetup } from "./app-setup.ts";
+import type { LoadedConfig } from "./config.ts";
+import { errorMessage } from "./errors.ts";
+import { LaunchError, LocalCluster, readPids } from "./launcher.ts";
+import {
+  CONFIG_FILE,
+  type ExplicitOptions,
+  type LocalClusterOptions,
+  prepareLocalConfig,
+} from "./local-config.ts";
+import { partitionsOf } from "./topology.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/dssmr.js", import.meta.url));
+
+/** What `dssmr up` was asked for. */
+export interface UpOptions extends LocalClusterOptions {
+  /** The data folder (config, logs, replica data). */
+  readonly dataDir: string;
+  /** Options given on the command line (they must match an existing config). */
+  readonly explicit: ExplicitOptions;
+  /** How long to wait for every group to elect a leader. Default 30 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** Where `up` prints. */
+export interface UpIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+/** The cluster is already running from this folder. */
+export class AlreadyRunningError extends LaunchError {}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Starts the local cluster in `opts.dataDir` (reusing its cluster.json, and so its data, when
+ * there is one), waits until every group has a leader, starts the Chirper HTTP API when
+ * configured, prints where to look, then runs until `stop` fires; stops everything and resolves
+ * with the exit status (0 after a clean stop).
+ */
+export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promise<number> {
+  const dir = resolve(opts.dataDir);
+  const pids = readPids(dir);
+  if (
+    pids !== null &&
+    pids.launcher !== process.pid &&
+    Object.keys(pids.replicas).length > 0 &&
+    alive(pids.launcher)
+  ) {
+    throw new AlreadyRunningError(
+      `a cluster already runs from ${dir} (launcher pid ${pids.launcher}): stop it first (Ctrl-C there, or kill ${pids.launcher})`,
+    );
+  }
+  const { loaded, created } = await prepareLocalConfig(dir, opts, opts.explicit);
+  const { config } = loaded;
+  const replicas = config.groups.reduce((n, g) => n + g.replicas.length, 0);
+  io.out(
+    `${created ? "creating" : "restarting"} a local cluster: ${replicas} replica processes (${describeShape(loaded)})…`,
+  );
+  const cluster = await LocalCluster.start(loaded, {
+    onExit: (id, code, signal) =>
+      io.err(
+        `replica ${id} exited unexpectedly (${code ?? signal}); its log: ${join(dir, "logs", `r${id}.log`)}`,
+      ),
+  });
+  let api: RunningServer | null = null;
+  let client: DsClient<ChirperCmd, ChirperResult> | null = null;
+  try {
+    if (!stop.aborted) await cluster.waitReady(opts.readyTimeoutMs ?? 30_000);
+    let apiNote = "not configured (app kv, or --no-http)";
+    const setup = appSetup(config);
+    if (config.http !== undefined && setup.kind === "chirper" && !stop.aborted) {
+      client = await DsClient.connect(loaded, setup.app);
+      try {
+        api = await startChirperApi(client, { host: config.http.host, port: config.http.port });
+        apiNote = api.url;
+      } catch (err) {
+        apiNote = `could not listen on ${config.http.host}:${config.http.port} (${errorMessage(err)}); pick another with --http-port`;
+      }
+    }
+    if (!stop.aborted) for (const line of banner(loaded, created, apiNote)) io.out(line);
+    await new Promise<void>((r) => {
+      if (stop.aborted) r();
+      else stop.addEventListener("abort", () => r(), { once: true });
+    });
+    io.out("stopping the cluster…");
+  } finally {
+    await api?.close();
+    await client?.close();
+    await cluster.stop();
+    rmSync(join(dir, "pids.json"), { force: true });
+  }
+  io.out(`stopped; the data stays in ${dir} (run \`dssmr up\` again to restart it)`);
+  return 0;
+}
+
+function describeShape(loaded: LoadedConfig): string {
+  const c = loaded.config;
+  const parts = partitionsOf(c).length;
+  const perGroup = c.groups[0]?.replicas.length ?? 0;
+  const groups = c.mode === "dssmr" ? `oracle + ${parts} partitions` : `${parts} partitions`;
+  return `${c.app}, ${c.mode} mode, ${groups} × ${perGroup} replicas, ${c.tunables.memory ? "in-memory logs" : "logs on disk"}`;
+}
+
+function banner(loaded: LoadedConfig, created: boolean, api: string): string[] {
+  const c = loaded.config;
+  const file = loaded.file ?? join(loaded.dir, CONFIG_FILE);
+  const rel = relative(process.cwd(), BIN);
+  const cli = `node ${rel.startsWith("..") || isAbsolute(rel) ? BIN : rel}`;
+  const defaultConfig = resolve("dssmr-data", CONFIG_FILE);
+  const cfg = file === defaultConfig ? "" : ` --config ${relative(process.cwd(), file)}`;
+  const lines = [
+    `cluster up (${describeShape(loaded)})${created ? "" : ", recovered from its data"}`,
+    `  config   ${file}`,
+    `  logs     ${join(loaded.dir, "logs")}/r<ID>.log (JSON, one file per replica)`,
+    `  http     ${api}`,
+  ];
+  const metrics = c.groups.flatMap((g) =>
+    g.replicas.flatMap((r) => (r.metricsPort === undefined ? [] : [`${r.host}:${r.metricsPort}`])),
+  );
+  if (metrics.length > 0)
+    lines.push(
+      `  metrics  http://${metrics[0]}/metrics (and ${metrics.length - 1} more, see the config)`,
+    );
+  if (c.demo !== undefined) {
+    lines.push(`  demo     ${c.demo.users} users (u00000, u00001, …) with a follower graph`);
+  }
+  lines.push("", "try, in another terminal:");
+  if (c.app === "chirper") {
+    const other = c.demo === undefined ? "bob" : "u00001";
+    lines.push(`  ${cli} chirper adduser alice${cfg}`);
+    if (c.demo === undefined) lines.push(`  ${cli} chirper adduser bob${cfg}`);
+    lines.push(
+      `  ${cli} chirper follow alice ${other}${cfg}`,
+      `  ${cli} chirper post ${other} "hello from the demo"${cfg}`,
+      `  ${cli} chirper timeline alice${cfg}`,
+    );
+    if (api.startsWith("http")) {
+      lines.push(`  curl ${api}/api/users/alice/timeline`);
+    }
+  } else {
+    lines.push(`  ${cli} kv put greeting hello${cfg}`, `  ${cli} kv get greeting${cfg}`);
+  }
+  lines.push(`  ${cli} status${cfg}`, "", "Ctrl-C stops the cluster (the data stays).");
+  return lines;
+}
