@@ -368,16 +368,16 @@ describe("GroupMulticast: global messages", () => {
     }
   });
 
-  it("keeps a proposal that arrives before the start and uses it", () => {
+  it("starts a message from the proposal that carries it when its client never reached the group", () => {
     const net = new Net([1, 2]);
     const m = new TestClient(1).make([1, 2]);
     expect(net.startAt(1, m)).toBe("applied");
-    expect(net.carry(1, 2)).toBe("applied"); // group 1's proposal reaches group 2 first
-    expect(net.group(2).earlyCount).toBe(1);
     expect(net.group(2).isKnown(m.client, m.seq)).toBe(false);
-    expect(net.startAt(2, m)).toBe("applied");
+    expect(net.carry(1, 2)).toBe("applied"); // group 1's proposal, carrying m, reaches group 2
+    expect(net.group(2).isKnown(m.client, m.seq)).toBe(true);
     expect(net.group(2).earlyCount).toBe(0);
     expect(net.ids(2)).toEqual([idOf(m)]); // group 2 had both proposals at activation
+    expect(net.startAt(2, m)).toBe("duplicate"); // the client's own start, late
     expect(net.ids(1)).toEqual([]);
     expect(net.carry(2, 1)).toBe("applied");
     expect(net.ids(1)).toEqual([idOf(m)]);
@@ -656,12 +656,12 @@ describe("GroupMulticast: snapshots", () => {
     net.startAt(2, m2); // waiting at 2
     net.startAt(2, m1); // undecided at 2
     net.startAt(1, m3);
-    net.carry(1, 2); // early proposal for m3 at 2
+    net.carry(1, 2); // m3 starts at 2 from group 1's proposal; final, but behind m1
     const gm = net.group(2);
-    expect([gm.pendingCount, gm.waitingCount, gm.earlyCount]).toEqual([1, 1, 1]);
+    expect([gm.pendingCount, gm.waitingCount, gm.earlyCount]).toEqual([2, 1, 0]);
     const snap = JSON.parse(JSON.stringify(gm.snapshot())) as Snap;
     const copy = GroupMulticast.fromSnapshot(snap);
-    expect([copy.pendingCount, copy.waitingCount, copy.earlyCount]).toEqual([1, 1, 1]);
+    expect([copy.pendingCount, copy.waitingCount, copy.earlyCount]).toEqual([2, 1, 0]);
     expect(copy.isKnown(m2.client, m2.seq)).toBe(true);
     expect(copy.clock).toBe(gm.clock);
     expect(() => new GroupMulticast<string, string>(g(1)).restore(snap)).toThrow(InvariantError);
@@ -688,15 +688,12 @@ describe("GroupMulticast: bounds", () => {
     expect(net.startAt(2, msgs[3]!)).toBe("applied");
     net.carry(2, 1);
     net.carry(2, 1, 1);
-    expect(net.group(1).earlyCount).toBe(2);
-    expect(net.startAt(1, msgs[2]!)).toBe("applied"); // over the cap: group 2 proposed already
-    expect(net.startAt(1, msgs[3]!)).toBe("applied");
+    // Over the cap: group 2's proposals carry m3 and m4, and a held proposal admits the start.
     expect(net.group(1).pendingCount).toBe(4);
+    expect(net.startAt(1, msgs[2]!)).toBe("duplicate");
     net.carry(1, 2);
     net.carry(1, 2, 1);
-    expect(net.group(2).earlyCount).toBe(2);
-    expect(net.startAt(2, msgs[0]!)).toBe("applied"); // group 1 proposed it too
-    expect(net.startAt(2, msgs[1]!)).toBe("applied");
+    expect(net.group(2).pendingCount).toBe(4); // group 1 proposed m1 and m2 too
     net.drain();
     checkRun(net, msgs);
   });
@@ -714,19 +711,26 @@ describe("GroupMulticast: bounds", () => {
   });
 
   it("refuses, without consuming it, an early proposal that would overflow the store", () => {
+    // Each client's first message, to group 2 only, has not reached group 2 yet; its second,
+    // to both groups, arrives at 2 through group 1's proposal and must wait for the first there,
+    // holding the proposal in the early store.
     const net = new Net([1, 2], { maxEarly: 1 });
-    const a = new TestClient(1).make([1, 2]);
-    const b = new TestClient(2).make([1, 2]);
-    net.startAt(1, a);
-    net.startAt(1, b);
+    const ca = new TestClient(1);
+    const cb = new TestClient(2);
+    const [a1, a2] = [ca.make([2]), ca.make([1, 2])];
+    const [b1, b2] = [cb.make([2]), cb.make([1, 2])];
+    net.startAt(1, a2);
+    net.startAt(1, b2);
     expect(net.carry(1, 2, 0)).toBe("applied");
+    expect(net.group(2).earlyCount).toBe(1);
     expect(net.carry(1, 2, 1)).toBe("refused");
     expect(net.group(2).received(g(1))).toBe(1);
-    net.startAt(2, a); // drains the store
+    net.startAt(2, a1); // a2 follows it, taking its proposal out of the store
+    expect(net.group(2).earlyCount).toBe(0);
     expect(net.carry(1, 2, 1)).toBe("applied");
-    net.startAt(2, b);
+    net.startAt(2, b1);
     net.drain();
-    checkRun(net, [a, b]);
+    checkRun(net, [a1, a2, b1, b2]);
   });
 
   it("handles 10k pending messages at one group without quadratic work", () => {
@@ -749,7 +753,7 @@ describe("GroupMulticast: bounds", () => {
     // Proposals in reverse order: the head of the undecided queue decides last.
     for (let i = n - 1; i >= 0; i--) {
       const m = others[i]!;
-      const body = { type: "proposal", client: m.client, seq: m.seq, ts: 1 } as const;
+      const body = { type: "proposal", client: m.client, seq: m.seq, ts: 1, msg: m } as const;
       single.apply({ kind: "channel", from: g(2), seq: n - i, body });
     }
     expect(single.takeDeliveries().length).toBe(n);

@@ -312,6 +312,20 @@ export class GroupMulticast<P, R> {
       return "applied";
     }
     const { client, seq: mseq, ts } = body;
+    // The proposal carries the message: if its client never got it to us (it may have crashed
+    // half-way), start it from here, so that a message that reached one destination reaches them
+    // all. The proposal is held first, which admits the start over the bounds (see `start`).
+    if (
+      !this.isKnown(client, mseq) &&
+      body.msg.client === client &&
+      body.msg.seq === mseq &&
+      destIndex(body.msg.dests, from) >= 0
+    ) {
+      if (!this.early.add(client, mseq, from, ts)) return "refused";
+      this.start(body.msg);
+      this.channels.accept(from, seq);
+      return "applied";
+    }
     const fifo = this.clients.get(client);
     if (fifo !== undefined && mseq <= fifo.activated) {
       const p = fifo.active;
@@ -368,7 +382,13 @@ export class GroupMulticast<P, R> {
     }
     for (const d of msg.dests) {
       if (d !== this.self) {
-        this.channels.push(d, { type: "proposal", client: msg.client, seq: msg.seq, ts: local });
+        this.channels.push(d, {
+          type: "proposal",
+          client: msg.client,
+          seq: msg.seq,
+          ts: local,
+          msg,
+        });
       }
     }
     if (p.final === null) {

@@ -24,18 +24,19 @@ export interface Timestamp {
   readonly g: GroupId;
 }
 
-/**
- * What one group sends another over the reliable group-to-group channel. `P` (the message
- * payload type) is unused by the body itself; it is kept so that every multicast type takes the
- * same (P, R) pair.
- */
-export type ChannelBody<_P, R> =
-  /** Group `from`'s local timestamp for message (client, seq). */
+/** What one group sends another over the reliable group-to-group channel. */
+export type ChannelBody<P, R> =
+  /**
+   * Group `from`'s local timestamp for message (client, seq), with the message itself: a group
+   * that has not received the message from its client starts it from here, so a message reaches
+   * every destination once it reaches one, even if its client stops (crashes) half-way.
+   */
   | {
       readonly type: "proposal";
       readonly client: ClientId;
       readonly seq: number;
       readonly ts: number;
+      readonly msg: McastMessage<P>;
     }
   /** An application-level reliable multicast (variable transfers, signals, oracle outcomes). */
   | { readonly type: "app"; readonly payload: R };
