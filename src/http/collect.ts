@@ -177,9 +177,21 @@ export function collectRuntimeSamples(m: RuntimeMetrics, labels: Labels = {}): M
     ),
     counter(
       "dssmr_transport_frame_errors_total",
-      "Connections closed for a malformed frame or a broken handshake.",
+      "Connections closed for a malformed frame or a protocol violation.",
       t.frameErrors,
       l,
+    ),
+    ...(
+      [
+        ["auth", t.authFailures],
+        ["version", t.versionMismatches],
+        ["timeout", t.handshakeTimeouts],
+      ] as const
+    ).map(([reason, n]) =>
+      counter("dssmr_transport_handshakes_refused_total", "Handshakes refused, by reason.", n, {
+        ...l,
+        reason,
+      }),
     ),
   ];
   return out;

@@ -1,5 +1,6 @@
 // MessagePack encoding of plain messages (objects, arrays, numbers, strings, booleans, null).
-import { Packr } from "msgpackr";
+import { addExtension, Packr } from "msgpackr";
+import { FrameError } from "./errors.ts";
 
 /**
  * One shared packer. `useRecords: false` keeps the encoding self-describing (no structure ids
@@ -7,8 +8,30 @@ import { Packr } from "msgpackr";
  * Note: Maps decode as plain objects and `undefined` fields survive as `undefined`; our messages
  * are plain objects and arrays, so both are moot. A `__proto__` key decodes as `__proto_`
  * (msgpackr's guard against prototype pollution by hostile input).
+ *
+ * Hostile input is decoded to plain data only: `structuredClone: false` refuses the reference
+ * extensions (which build cyclic values that later overflow the stack when re-encoded, e.g. when
+ * a leader persists a client's command), `int64AsType: "number"` never yields a BigInt, and the
+ * extensions msgpackr decodes by default (arbitrary-size BigInt, Error, Set, typed arrays,
+ * RegExp, Date, string bundles) are refused below. Our encoder never writes any of them.
  */
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = new Packr({
+  useRecords: false,
+  moreTypes: false,
+  structuredClone: false,
+  int64AsType: "number",
+});
+
+/** Extension types refused on decode: values we never send, so only a hostile peer would. */
+const REFUSED_EXTENSIONS = [0x42, 0x62, 0x65, 0x69, 0x70, 0x73, 0x74, 0x78, 0xff] as const;
+for (const type of REFUSED_EXTENSIONS) {
+  addExtension({
+    type,
+    unpack: () => {
+      throw new FrameError(`MessagePack extension 0x${type.toString(16)} is not accepted`);
+    },
+  });
+}
 
 /** Encodes a plain value. */
 export function encodeValue(value: unknown): Buffer {

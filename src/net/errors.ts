@@ -14,3 +14,13 @@ export class ProtocolError extends DssmrError {
     super("E_PROTOCOL", message);
   }
 }
+
+/** A connection's handshake failed (wrong version, wrong or missing secret, silence); it is closed. */
+export class HandshakeError extends DssmrError {
+  /** What failed: `version`, `auth`, `protocol` or `timeout`. */
+  readonly failure: "version" | "auth" | "protocol" | "timeout";
+  constructor(failure: HandshakeError["failure"], message: string) {
+    super(`E_HANDSHAKE_${failure.toUpperCase()}`, message);
+    this.failure = failure;
+  }
+}

@@ -58,9 +58,10 @@ export function decodePayload(payload: Buffer): unknown {
 /**
  * Turns a byte stream into values. Chunks may split frames anywhere or hold several. After a
  * FrameError the decoder is poisoned (the stream has lost its framing) and keeps throwing.
+ * The frame limit can be changed between frames (a connection raises it after its handshake).
  */
 export class FrameDecoder {
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
   /** Unparsed bytes, kept as chunks until the next frame is complete (no quadratic copying). */
   private chunks: Buffer[] = [];
   private total = 0;
@@ -77,27 +78,61 @@ export class FrameDecoder {
     return this.total;
   }
 
+  /** The largest frame accepted now. */
+  get limit(): number {
+    return this.maxFrameBytes;
+  }
+
+  /** Changes the largest frame accepted, from the next frame on. */
+  setLimit(maxFrameBytes: number): void {
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
   /** Adds a chunk; returns the values of every frame it completed, in order. */
   push(chunk: Buffer): unknown[] {
+    const out: unknown[] = [];
+    this.feed(chunk, (v) => {
+      out.push(v);
+      return true;
+    });
+    return out;
+  }
+
+  /**
+   * Adds a chunk and hands each completed frame's value to `each` as soon as it is parsed, so
+   * that `each` may change the limit for the frames after it. When `each` returns false or
+   * throws, the rest of the chunk is discarded and the decoder is closed for good (its stream
+   * is being abandoned); an exception from `each` propagates unchanged. Throws FrameError on a
+   * malformed frame.
+   */
+  feed(chunk: Buffer, each: (value: unknown) => boolean): void {
     if (this.failed !== null) throw this.failed;
     this.chunks.push(chunk);
     this.total += chunk.length;
-    if (this.total < this.need) return [];
+    if (this.total < this.need) return;
     const buf = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.total);
-    const out: unknown[] = [];
     let offset = 0;
-    try {
-      for (;;) {
+    for (;;) {
+      let value: unknown;
+      try {
         const frame = readFrame(buf, offset, this.maxFrameBytes);
         if (frame === null) break;
-        out.push(decodePayload(frame.payload));
+        value = decodePayload(frame.payload);
         offset = frame.end;
+      } catch (err) {
+        throw this.fail(err instanceof FrameError ? err : new FrameError(String(err)));
       }
-    } catch (err) {
-      this.failed = err instanceof FrameError ? err : new FrameError(String(err));
-      this.chunks = [];
-      this.total = 0;
-      throw this.failed;
+      let goOn: boolean;
+      try {
+        goOn = each(value);
+      } catch (err) {
+        this.fail(new FrameError("the stream was abandoned"));
+        throw err;
+      }
+      if (goOn === false) {
+        this.fail(new FrameError("the stream was abandoned"));
+        return;
+      }
     }
     // Copy the remainder so that a small partial frame does not pin a large chunk.
     const rest = buf.length - offset;
@@ -107,6 +142,12 @@ export class FrameDecoder {
       rest < FRAME_HEADER_BYTES
         ? FRAME_HEADER_BYTES
         : FRAME_HEADER_BYTES + buf.readUInt32BE(offset);
-    return out;
+  }
+
+  private fail(err: FrameError): FrameError {
+    this.failed = err;
+    this.chunks = [];
+    this.total = 0;
+    return err;
   }
 }

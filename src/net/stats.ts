@@ -14,8 +14,14 @@ export interface TransportStats {
   reconnects: number;
   /** Outgoing connection attempts that failed. */
   connectFailures: number;
-  /** Connections closed because they sent a malformed frame or no hello. */
+  /** Connections closed because they sent a malformed frame or broke the protocol (no hello). */
   frameErrors: number;
+  /** Handshakes refused for a missing or wrong cluster secret (either direction). */
+  authFailures: number;
+  /** Handshakes refused because the peer speaks another protocol version. */
+  versionMismatches: number;
+  /** Connections closed because their handshake did not complete in time. */
+  handshakeTimeouts: number;
   connectionsAccepted: number;
   /** `socket.write` calls: frames per write is the batching factor. */
   writes: number;
@@ -32,6 +38,9 @@ export const emptyTransportStats = (): TransportStats => ({
   reconnects: 0,
   connectFailures: 0,
   frameErrors: 0,
+  authFailures: 0,
+  versionMismatches: 0,
+  handshakeTimeouts: 0,
   connectionsAccepted: 0,
   writes: 0,
 });

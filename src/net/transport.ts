@@ -1,10 +1,30 @@
 // TCP transport: framed messages to peers by id, reconnecting links, bounded queues, hello handshake.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { ConfigError } from "../core/errors.ts";
 import { backoffDelay } from "./backoff.ts";
-import { FrameError, ProtocolError } from "./errors.ts";
+import { FrameError, HandshakeError, ProtocolError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from "./frame.ts";
 import { FrameWriter } from "./frame-writer.ts";
+import {
+  type Challenge,
+  checkChallenge,
+  checkHello,
+  checkWelcome,
+  HANDSHAKE_MAX_FRAME_BYTES,
+  HANDSHAKE_TYPES,
+  type HandshakeFailure,
+  type Hello,
+  helloMac,
+  newNonce,
+  PROTOCOL_VERSION,
+  type Refused,
+  refusedReason,
+  type Welcome,
+  welcomeMac,
+} from "./handshake.ts";
 import { emptyTransportStats, type TransportStats } from "./stats.ts";
+
+export type { Hello } from "./handshake.ts";
 
 /** Where a node listens. */
 export interface PeerAddress {
@@ -28,6 +48,32 @@ export interface TransportOptions {
   readonly connectTimeoutMs?: number;
   /** Randomness for backoff jitter. */
   readonly random?: () => number;
+  /**
+   * Shared cluster secret. When set, every connection, in both directions, must complete an
+   * HMAC-SHA256 challenge-response proving that both sides hold it; others are refused and
+   * counted. Unset: connections need only the hello (with the right protocol version).
+   */
+  readonly secret?: string;
+  /** Longest time a connection may take to complete its handshake, ms. Default connectTimeoutMs. */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Told about every connection closed for bad input or a failed handshake, with a reason fit
+   * for a log. Default: one `console.warn` line.
+   */
+  readonly onReject?: (event: ConnectionRejected) => void;
+}
+
+/** A connection closed for bad input or a failed handshake. */
+export interface ConnectionRejected {
+  /** `in`: a connection we accepted; `out`: one we dialled. */
+  readonly direction: "in" | "out";
+  /** The remote node's id when known (the one dialled, or named in its hello). */
+  readonly peer: number | null;
+  /** The remote address and port. */
+  readonly remote: string;
+  /** `frame`: malformed bytes; the rest are handshake failures. */
+  readonly kind: "frame" | HandshakeFailure;
+  readonly reason: string;
 }
 
 /** Who this transport is and whom it can reach. */
@@ -43,18 +89,6 @@ export interface TransportConfig {
 /** Called for every message received; `from` is the sender's id (its hello, or the peer dialled). */
 export type MessageHandler = (from: number, msg: unknown) => void;
 
-/** The first frame on every connection, naming the side that opened it. */
-export interface Hello {
-  readonly type: "hello";
-  readonly id: number;
-}
-
-const isHello = (v: unknown): v is Hello =>
-  typeof v === "object" &&
-  v !== null &&
-  (v as { type?: unknown }).type === "hello" &&
-  Number.isInteger((v as { id?: unknown }).id);
-
 interface Resolved {
   readonly maxFrameBytes: number;
   readonly maxQueueFrames: number;
@@ -63,6 +97,9 @@ interface Resolved {
   readonly backoffMaxMs: number;
   readonly connectTimeoutMs: number;
   readonly random: () => number;
+  readonly secret: string | undefined;
+  readonly handshakeTimeoutMs: number;
+  readonly onReject: (event: ConnectionRejected) => void;
 }
 
 /** An outgoing link to a peer: reconnects forever (until close) with backoff. */
@@ -74,6 +111,8 @@ interface OutLink {
   timer: NodeJS.Timeout | null;
   attempt: number;
   everConnected: boolean;
+  /** The current socket completed its handshake: messages flow. */
+  ready: boolean;
 }
 
 /** An incoming connection that said hello. */
@@ -89,9 +128,18 @@ interface InLink {
  *   returns. Consensus and multicast retransmit, so a lost message only costs time.
  * - To a peer in `config.peers` we keep one outgoing connection, opened on first use and
  *   reopened after any failure with exponential, capped, jittered backoff.
- * - Every connection starts with a hello frame naming the side that opened it. A node that is
- *   not a peer (a client) is answered on the connection it opened.
- * - A connection that sends a malformed frame (or no hello) is closed; nothing else changes.
+ * - Every connection starts with a hello frame naming the side that opened it and the protocol
+ *   version; another version is refused with a reason. A node that is not a peer (a client) is
+ *   answered on the connection it opened.
+ * - With `options.secret`, the handshake is a mutual challenge-response (see handshake.ts): the
+ *   acceptor sends a nonce; the dialler answers with its hello, its own nonce and an HMAC over
+ *   both; the acceptor checks it (constant time) and answers a welcome with an HMAC of its own,
+ *   which the dialler checks before sending anything else. A captured hello or welcome is
+ *   useless on another connection (fresh nonces), and neither can stand in for the other.
+ * - Until its handshake completes a connection may send only small frames
+ *   (HANDSHAKE_MAX_FRAME_BYTES) and must finish within `handshakeTimeoutMs`.
+ * - A connection that sends a malformed frame, breaks the handshake or sends a handshake frame
+ *   afterwards is closed and counted; nothing else changes.
  */
 export class Transport {
   /** Counters since construction. */
@@ -104,7 +152,6 @@ export class Transport {
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
   private closed = false;
-  private readonly hello: Buffer;
 
   constructor(config: TransportConfig, onMessage: MessageHandler, options: TransportOptions = {}) {
     this.config = config;
@@ -117,8 +164,19 @@ export class Transport {
       backoffMaxMs: options.backoffMaxMs ?? 1_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 3_000,
       random: options.random ?? Math.random,
+      secret: options.secret,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? options.connectTimeoutMs ?? 3_000,
+      onReject:
+        options.onReject ??
+        ((e) =>
+          console.warn(
+            `dssmr transport ${config.id}: closed ${e.direction === "in" ? "connection from" : "connection to"} ` +
+              `${e.peer === null ? "" : `node ${e.peer} at `}${e.remote}: ${e.reason}`,
+          )),
     };
-    this.hello = encodeFrame({ type: "hello", id: config.id } satisfies Hello);
+    if (options.secret !== undefined && options.secret.length === 0) {
+      throw new ConfigError("transport secret must not be empty");
+    }
   }
 
   /** This node's id. */
@@ -166,9 +224,10 @@ export class Transport {
     if (peer !== undefined && !this.closed) this.link(to, peer);
   }
 
-  /** True when an outgoing connection to `to` is established. */
+  /** True when an outgoing connection to `to` is established and its handshake done. */
   connected(to: number): boolean {
-    return this.out.get(to)?.socket?.readyState === "open";
+    const link = this.out.get(to);
+    return link?.ready === true && link.socket?.readyState === "open";
   }
 
   /**
@@ -207,7 +266,16 @@ export class Transport {
         { maxFrames: this.opts.maxQueueFrames, maxBytes: this.opts.maxQueueBytes },
         this.stats,
       );
-      link = { id, address, writer, socket: null, timer: null, attempt: 0, everConnected: false };
+      link = {
+        id,
+        address,
+        writer,
+        socket: null,
+        timer: null,
+        attempt: 0,
+        everConnected: false,
+        ready: false,
+      };
       this.out.set(id, link);
       this.dial(link);
     }
@@ -217,25 +285,82 @@ export class Transport {
   private dial(link: OutLink): void {
     link.timer = null;
     if (this.closed) return;
+    const { secret, connectTimeoutMs, handshakeTimeoutMs } = this.opts;
     const socket = createConnection({ host: link.address.host, port: link.address.port });
     socket.setNoDelay(true);
-    socket.setTimeout(this.opts.connectTimeoutMs, () => socket.destroy());
     link.socket = socket;
+    link.ready = false;
     this.track(socket);
     let open = false;
-    socket.once("connect", () => {
-      open = true;
+    let ready = false;
+    let nonce: Uint8Array | null = null;
+    let challenge: Uint8Array | null = null;
+    const decoder = new FrameDecoder(
+      secret === undefined ? this.opts.maxFrameBytes : HANDSHAKE_MAX_FRAME_BYTES,
+    );
+    const up = (first?: Buffer): void => {
+      ready = true;
       socket.setTimeout(0);
+      decoder.setLimit(this.opts.maxFrameBytes);
       if (link.everConnected) this.stats.reconnects++;
       link.everConnected = true;
       link.attempt = 0;
-      link.writer.attach(socket, this.hello);
+      link.ready = true;
+      link.writer.attach(socket, first);
+    };
+    socket.setTimeout(connectTimeoutMs, () => {
+      if (!open) {
+        socket.destroy();
+        return;
+      }
+      const why =
+        challenge === null
+          ? `no challenge within ${handshakeTimeoutMs} ms (does the peer have the cluster secret?)`
+          : `no welcome within ${handshakeTimeoutMs} ms`;
+      this.reject(socket, "out", link.id, new HandshakeError("timeout", why));
     });
-    this.read(socket, () => link.id);
+    socket.once("connect", () => {
+      open = true;
+      if (secret === undefined) {
+        up(encodeFrame({ type: "hello", v: PROTOCOL_VERSION, id: this.config.id } satisfies Hello));
+      } else {
+        socket.setTimeout(handshakeTimeoutMs);
+      }
+    });
+    this.read(
+      socket,
+      decoder,
+      "out",
+      link.id,
+      () => (ready ? link.id : null),
+      (frame) => {
+        if (secret === undefined) throw new ProtocolError("unexpected frame before the hello");
+        if (challenge === null || nonce === null) {
+          const c = checkChallenge(frame);
+          if (!c.ok) throw new HandshakeError(c.failure, c.reason);
+          challenge = c.value.nonce;
+          nonce = newNonce();
+          const mac = helloMac(secret, PROTOCOL_VERSION, this.config.id, nonce, challenge);
+          const hello: Hello = {
+            type: "hello",
+            v: PROTOCOL_VERSION,
+            id: this.config.id,
+            nonce,
+            mac,
+          };
+          socket.write(encodeFrame(hello));
+          return;
+        }
+        const w = checkWelcome(frame, secret, this.config.id, link.id, nonce, challenge);
+        if (!w.ok) throw new HandshakeError(w.failure, w.reason);
+        up();
+      },
+    );
     socket.on("error", () => {}); // 'close' follows; the cause does not change what we do
     socket.once("close", () => {
       if (link.socket === socket) {
         link.socket = null;
+        link.ready = false;
         link.writer.detach();
       }
       if (!open) this.stats.connectFailures++;
@@ -254,21 +379,64 @@ export class Transport {
     this.stats.connectionsAccepted++;
     socket.setNoDelay(true);
     this.track(socket);
+    const { secret, handshakeTimeoutMs } = this.opts;
+    const challenge = secret === undefined ? null : newNonce();
     let peer: number | null = null;
+    const timer = setTimeout(() => {
+      const why = `no ${challenge === null ? "hello" : "valid hello"} within ${handshakeTimeoutMs} ms`;
+      this.reject(socket, "in", null, new HandshakeError("timeout", why));
+    }, handshakeTimeoutMs);
+    socket.once("close", () => clearTimeout(timer));
+    const decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME_BYTES);
+    if (challenge !== null) {
+      socket.write(
+        encodeFrame({
+          type: "challenge",
+          v: PROTOCOL_VERSION,
+          nonce: challenge,
+        } satisfies Challenge),
+      );
+    }
     this.read(
       socket,
+      decoder,
+      "in",
+      null,
       () => peer,
-      (hello) => {
-        peer = hello.id;
+      (frame) => {
+        const check = checkHello(frame, secret, challenge);
+        if (!check.ok) throw new HandshakeError(check.failure, check.reason);
+        clearTimeout(timer);
+        const hello = check.value;
+        const id = hello.id;
+        peer = id;
+        decoder.setLimit(this.opts.maxFrameBytes);
         const writer = new FrameWriter(
           { maxFrames: this.opts.maxQueueFrames, maxBytes: this.opts.maxQueueBytes },
           this.stats,
         );
-        const old = this.inbound.get(peer);
+        const old = this.inbound.get(id);
         // A reconnecting node replaces its old connection, which is probably dead already.
         if (old !== undefined && old.socket !== socket) old.socket.destroy();
-        this.inbound.set(peer, { socket, writer });
-        writer.attach(socket);
+        this.inbound.set(id, { socket, writer });
+        let welcome: Buffer | undefined;
+        if (secret !== undefined && challenge !== null && hello.nonce !== undefined) {
+          const mac = welcomeMac(
+            secret,
+            PROTOCOL_VERSION,
+            id,
+            this.config.id,
+            hello.nonce,
+            challenge,
+          );
+          welcome = encodeFrame({
+            type: "welcome",
+            v: PROTOCOL_VERSION,
+            id: this.config.id,
+            mac,
+          } satisfies Welcome);
+        }
+        writer.attach(socket, welcome);
       },
     );
     socket.on("error", () => {});
@@ -278,39 +446,107 @@ export class Transport {
   }
 
   /**
-   * Decodes frames from `socket`. `sender()` names the remote side (null until it said hello,
-   * for accepted connections, which must start with one: `onHello` handles it).
+   * Decodes frames from `socket`. Until `sender()` names the remote side, frames go to
+   * `handshake`, which throws to refuse; afterwards, to the message handler. Handshake frames
+   * after the handshake are never delivered: a `refused` or `challenge` closes the connection
+   * with its reason, anything else of the kind is a protocol error.
    */
-  private read(socket: Socket, sender: () => number | null, onHello?: (h: Hello) => void): void {
-    const decoder = new FrameDecoder(this.opts.maxFrameBytes);
+  private read(
+    socket: Socket,
+    decoder: FrameDecoder,
+    direction: "in" | "out",
+    known: number | null,
+    sender: () => number | null,
+    handshake: (frame: unknown) => void,
+  ): void {
+    let dead = false;
     socket.on("data", (chunk: Buffer) => {
+      if (dead) return;
       this.stats.bytesIn += chunk.length;
-      let values: unknown[];
       try {
-        values = decoder.push(chunk);
-        for (const v of values) {
+        decoder.feed(chunk, (v) => {
           const from = sender();
           if (from === null) {
-            if (onHello === undefined || !isHello(v)) {
-              throw new ProtocolError("the first frame of a connection must be a hello");
-            }
-            onHello(v);
-            continue;
+            handshake(v);
+          } else if (isHandshakeFrame(v)) {
+            throw afterHandshake(v);
+          } else {
+            this.stats.framesIn++;
+            this.onMessage(from, v);
           }
-          this.stats.framesIn++;
-          this.onMessage(from, v);
-          if (socket.destroyed) return;
-        }
+          return !socket.destroyed;
+        });
       } catch (err) {
-        if (!(err instanceof FrameError || err instanceof ProtocolError)) throw err;
-        this.stats.frameErrors++;
-        socket.destroy();
+        if (
+          !(
+            err instanceof FrameError ||
+            err instanceof ProtocolError ||
+            err instanceof HandshakeError
+          )
+        ) {
+          throw err;
+        }
+        dead = true;
+        this.reject(socket, direction, sender() ?? known, err);
       }
     });
+  }
+
+  /**
+   * Closes a connection for `err`, counts it and reports it. A refused handshake first tells the
+   * peer why (not which check failed for the secret), so that its log is clear too.
+   */
+  private reject(
+    socket: Socket,
+    direction: "in" | "out",
+    peer: number | null,
+    err: FrameError | ProtocolError | HandshakeError,
+  ): void {
+    if (socket.destroyed) return;
+    let kind: ConnectionRejected["kind"] = "frame";
+    if (err instanceof HandshakeError) {
+      kind = err.failure;
+      if (kind === "auth") this.stats.authFailures++;
+      else if (kind === "version") this.stats.versionMismatches++;
+      else if (kind === "timeout") this.stats.handshakeTimeouts++;
+      else this.stats.frameErrors++;
+    } else {
+      if (err instanceof ProtocolError) kind = "protocol";
+      this.stats.frameErrors++;
+    }
+    this.opts.onReject({
+      direction,
+      peer,
+      remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`,
+      kind,
+      reason: err.message,
+    });
+    if (err instanceof HandshakeError && (kind === "version" || kind === "auth")) {
+      const reason = kind === "version" ? err.message : "authentication failed";
+      socket.end(encodeFrame({ type: "refused", v: PROTOCOL_VERSION, reason } satisfies Refused));
+      setTimeout(() => socket.destroy(), 500).unref();
+      return;
+    }
+    socket.destroy();
   }
 
   private track(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
   }
+}
+
+const isHandshakeFrame = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as { type?: unknown }).type === "string" &&
+  HANDSHAKE_TYPES.has((v as { type: string }).type);
+
+/** The error that closes a connection on a handshake frame after its handshake. */
+function afterHandshake(frame: Record<string, unknown>): Error {
+  if (frame.type === "refused") return new HandshakeError("protocol", refusedReason(frame));
+  if (frame.type === "challenge") {
+    return new HandshakeError("auth", "the peer requires a cluster secret and this node has none");
+  }
+  return new ProtocolError(`unexpected ${String(frame.type)} after the handshake`);
 }

@@ -10,7 +10,11 @@ const kind = (from: number, msg: unknown): string | undefined => classify(from, 
 
 describe("classify", () => {
   it("routes each message type to its input", () => {
-    expect(kind(102, { type: "append", from: 102, to: 101, term: 1, entries: [] })).toBe("step");
+    const append = { from: 102, to: 101, term: 1, prevIndex: 0, prevTerm: 0, commit: 0 };
+    expect(kind(102, { type: "append", ...append, entries: [] })).toBe("step");
+    expect(kind(102, { type: "append", ...append, entries: [{ term: 1, index: 1 }] })).toBe(
+      undefined,
+    );
     const msg = { client: 7, seq: 1, dests: [1], prev: [0], payload: null };
     expect(kind(1000, { type: "mcast", msg })).toBe("request");
     expect(kind(201, { type: "channel", from: 2, to: 1, firstSeq: 1, bodies: [] })).toBe("receive");

@@ -2,6 +2,8 @@
 import type { GroupRaftMessage } from "../core/group/group-replica.ts";
 import type { InterGroupMessage, McastRequest } from "../core/group/wire.ts";
 import type { ReplicaId } from "../core/ids.ts";
+import { validateMessage } from "../core/multicast/message.ts";
+import type { McastMessage } from "../core/multicast/types.ts";
 import type { StatusRequest } from "./status.ts";
 
 /** One input for a replica, or a status request the runtime answers itself. */
@@ -11,18 +13,58 @@ export type Inbound<P, R, Res, Snap> =
   | { readonly kind: "receive"; readonly msg: InterGroupMessage<P, R>; readonly from: ReplicaId }
   | { readonly kind: "status"; readonly req: StatusRequest; readonly from: number };
 
-const RAFT_TYPES: ReadonlySet<string> = new Set([
-  "prevote",
-  "prevote-reply",
-  "vote",
-  "vote-reply",
-  "append",
-  "append-reply",
-  "snapshot",
-  "snapshot-reply",
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+/** A non-negative safe integer (ids, terms, indexes, sequence numbers). */
+const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+const isNatArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(isNat);
+
+const isEntry = (e: unknown): boolean =>
+  isObject(e) && isNat(e.term) && isNat(e.index) && Array.isArray(e.cmds);
+
+/** Field checks of each consensus message type, beyond the common from/to/term. */
+const RAFT_SHAPES: ReadonlyMap<string, (m: Record<string, unknown>) => boolean> = new Map([
+  ["prevote", (m) => isNat(m.lastIndex) && isNat(m.lastTerm)],
+  ["vote", (m) => isNat(m.lastIndex) && isNat(m.lastTerm)],
+  ["prevote-reply", (m) => typeof m.granted === "boolean"],
+  ["vote-reply", (m) => typeof m.granted === "boolean"],
+  [
+    "append",
+    (m) =>
+      isNat(m.prevIndex) &&
+      isNat(m.prevTerm) &&
+      isNat(m.commit) &&
+      Array.isArray(m.entries) &&
+      m.entries.every(isEntry),
+  ],
+  [
+    "append-reply",
+    (m) =>
+      typeof m.success === "boolean" &&
+      isNat(m.index) &&
+      (m.hintTerm === undefined || isNat(m.hintTerm)),
+  ],
+  [
+    "snapshot",
+    (m) =>
+      isObject(m.snapshot) &&
+      isObject(m.snapshot.meta) &&
+      isNat(m.snapshot.meta.index) &&
+      isNat(m.snapshot.meta.term) &&
+      "data" in m.snapshot,
+  ],
+  ["snapshot-reply", (m) => isNat(m.index)],
 ]);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+/** A client's multicast message with the field types the core's checks rely on, well formed. */
+const isMcastMessage = (m: unknown): boolean =>
+  isObject(m) &&
+  isNat(m.client) &&
+  isNat(m.seq) &&
+  isNatArray(m.dests) &&
+  isNatArray(m.prev) &&
+  validateMessage(m as unknown as McastMessage<unknown>) === null;
 
 /** Who may send what: members of this group talk consensus, other replicas talk channels. */
 export interface SenderRoles {
@@ -32,9 +74,13 @@ export interface SenderRoles {
 
 /**
  * Classifies `msg` from transport sender `from`, or returns null to drop it: an unknown type, a
- * consensus message from a non-member or claiming another sender, a channel message from a
- * non-replica, or a request without the shape the core's validation expects (arrays where it
- * indexes). Deeper validation (sorted destinations, seq ranges) is the core's.
+ * consensus message from a non-member, claiming another sender or missing a field (a number
+ * where the core computes, an array where it iterates), a channel message from a non-replica or
+ * without its fields, a status request without an id, or a multicast request that is not well
+ * formed (integer client and seq, sorted integer destinations, matching prev). It never throws
+ * and never looks inside application payloads: replicas of other groups and members are trusted
+ * (crash faults only; a cluster secret keeps others out), and payloads are the application's to
+ * validate when they are delivered.
  */
 export function classify<P, R, Res, Snap>(
   from: number,
@@ -43,20 +89,23 @@ export function classify<P, R, Res, Snap>(
 ): Inbound<P, R, Res, Snap> | null {
   if (!isObject(msg) || typeof msg.type !== "string") return null;
   const type = msg.type;
-  if (RAFT_TYPES.has(type)) {
-    if (!roles.isMember(from) || msg.from !== from || !Number.isInteger(msg.term)) return null;
+  const raftShape = RAFT_SHAPES.get(type);
+  if (raftShape !== undefined) {
+    if (!roles.isMember(from) || msg.from !== from) return null;
+    if (!isNat(msg.to) || !isNat(msg.term) || !raftShape(msg)) return null;
     return { kind: "step", msg: msg as unknown as GroupRaftMessage<P, R, Res, Snap> };
   }
   if (type === "mcast") {
-    const m = msg.msg;
-    if (!isObject(m) || !Array.isArray(m.dests) || !Array.isArray(m.prev)) return null;
+    if (!isMcastMessage(msg.msg)) return null;
     return { kind: "request", req: msg as unknown as McastRequest<P> };
   }
   if (type === "channel" || type === "channel-ack") {
-    if (!roles.isReplica(from) || !Number.isInteger(msg.from) || !Number.isInteger(msg.to)) {
-      return null;
-    }
-    if (type === "channel" && (!Array.isArray(msg.bodies) || !Number.isInteger(msg.firstSeq))) {
+    if (!roles.isReplica(from) || !isNat(msg.from) || !isNat(msg.to)) return null;
+    if (type === "channel" && (!Array.isArray(msg.bodies) || !isNat(msg.firstSeq))) return null;
+    if (
+      type === "channel-ack" &&
+      (!isNat(msg.upTo) || !(msg.leader === null || isNat(msg.leader)))
+    ) {
       return null;
     }
     return {
@@ -65,7 +114,7 @@ export function classify<P, R, Res, Snap>(
       from: from as ReplicaId,
     };
   }
-  if (type === "status" && Number.isInteger(msg.id)) {
+  if (type === "status" && isNat(msg.id)) {
     return { kind: "status", req: msg as unknown as StatusRequest, from };
   }
   return null;
