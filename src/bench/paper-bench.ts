@@ -128,7 +128,7 @@ export interface PaperRunResult extends PaperRunSpec {
   readonly extra: Readonly<Record<string, number>>;
 }
 
-/** When moves per second fell (and stayed) under 1% of throughput. */
+/** When moves (and retries) per second fell, and stayed, under 1% of throughput. */
 export interface Convergence {
   /** End of the first window from which on the moving average stays under the bound; null: never. */
   readonly convergedAtMs: number | null;
@@ -193,8 +193,9 @@ export function seriesPoint(w: WindowCounters, widthMs: number): SeriesPoint {
 }
 
 /**
- * Convergence of a run: the first window from which on the 3-window moving average of moves stays
- * under CONVERGED_SHARE of the moving average of completions. A run with no moves at all has
+ * Convergence of a run: the first window from which on the 3-window moving averages of moves and
+ * of retries stay under CONVERGED_SHARE of the moving average of completions (which must be positive: a stalled
+ * system has not converged). A run that completes commands and never moves anything has
  * converged at its first window.
  */
 export function convergence(windows: readonly WindowCounters[], durationMs: number): Convergence {
@@ -210,7 +211,13 @@ export function convergence(windows: readonly WindowCounters[], durationMs: numb
   };
   let from: number | null = null;
   for (let i = n - 1; i >= 0; i--) {
-    const ok = avg(i, "moves") <= CONVERGED_SHARE * avg(i, "completed");
+    // A stalled window (nothing completed) is not converged, even if nothing moved.
+    const done = avg(i, "completed");
+    // Retries count too: a proxy stuck behind its own moves requests no new ones, yet retries.
+    const ok =
+      done > 0 &&
+      avg(i, "moves") <= CONVERGED_SHARE * done &&
+      avg(i, "retries") <= CONVERGED_SHARE * done;
     if (!ok) break;
     from = i;
   }

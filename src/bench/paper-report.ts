@@ -159,7 +159,7 @@ export function formatConvergence(results: readonly PaperRunResult[]): string[] 
   const ds = results.filter((r) => r.mode === "dssmr");
   if (ds.length === 0) return [];
   const lines = [
-    "Convergence (DS-SMR): moves/s under 1% of throughput (3-window moving average) from some window on, within the first fifth of the run?",
+    "Convergence (DS-SMR): moves/s and retries/s under 1% of throughput (3-window moving averages) from some window on, within the first fifth of the run?",
     "workload  locality    P  converged@ms  first-fifth  moves/s 1st fifth  moves/s last fifth",
   ];
   for (const r of ds) {

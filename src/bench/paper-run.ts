@@ -78,19 +78,14 @@ export async function runPaperSweep(
   if (output.dir !== null) {
     mkdirSync(output.dir, { recursive: true });
     const json = join(output.dir, `${output.tag}.json`);
-    writeFileSync(
-      json,
-      `${JSON.stringify(
-        {
-          command: output.command,
-          simulated: backend.simulated,
-          wallMs: Math.round(wallMs),
-          results: results.map(compact),
-        },
-        null,
-        1,
-      )}\n`,
-    );
+    // One result per line: small, and diffs stay readable.
+    const head = JSON.stringify({
+      command: output.command,
+      simulated: backend.simulated,
+      wallMs: Math.round(wallMs),
+    }).slice(0, -1);
+    const body = results.map((r) => JSON.stringify(compact(r))).join(",\n");
+    writeFileSync(json, `${head},"results":[\n${body}\n]}\n`);
     files.push(json);
     if (output.charts) {
       for (const [name, spec] of [

@@ -94,6 +94,15 @@ describe("paper benchmark figures", () => {
     expect(c.withinFirstFifth).toBe(false);
     expect(convergence([win(100, 10), win(200, 10)], 200).convergedAtMs).toBe(100);
     expect(convergence([win(100, 10, 5), win(200, 10, 5)], 200).convergedAtMs).toBeNull();
+    // Stalled at the end: no moves, but nothing completes either.
+    expect(convergence([win(100, 10, 5), win(200, 0), win(300, 0)], 300).convergedAtMs).toBeNull();
+    // No new moves, but commands keep retrying: not converged.
+    const stuck = [
+      win(100, 10, 5),
+      { ...win(200, 10), retries: 20 },
+      { ...win(300, 10), retries: 20 },
+    ];
+    expect(convergence(stuck, 300).convergedAtMs).toBeNull();
   });
 
   it("computes nearest-rank percentiles", () => {
