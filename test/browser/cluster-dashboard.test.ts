@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Hono } from "hono";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChirperCmd, ChirperResult } from "../../src/apps/chirper/types.ts";
@@ -15,9 +14,8 @@ import {
   defaultLocalClusterOptions,
   writeClusterConfig,
 } from "../../src/cluster/local-config.ts";
-import { ClusterBackend } from "../../src/dashboard/cluster-backend.ts";
-import { createDashboardRoutes } from "../../src/dashboard/routes.ts";
-import { createChirperApi } from "../../src/http/chirper-api.ts";
+import { createClusterApp } from "../../src/dashboard/cluster-app.ts";
+import type { ClusterBackend } from "../../src/dashboard/cluster-backend.ts";
 import { type RunningServer, serveApp } from "../../src/http/serve.ts";
 import { browserSkipReason, launchChromium, PageErrors, screenshotDir } from "./browser.ts";
 
@@ -51,11 +49,14 @@ describe.skipIf(skip !== null)("dashboard in chromium (local cluster)", () => {
     const setup = appSetup(loaded.config);
     if (setup.kind !== "chirper") throw new Error("expected a Chirper cluster");
     client = await DsClient.connect(loaded, setup.app);
-    backend = new ClusterBackend(loaded, { cluster, seed: 1 });
-    const app = new Hono();
-    app.route("/", createChirperApi(client));
-    app.route("/", createDashboardRoutes(backend, { intervalMs: 500 }));
-    server = await serveApp(app, { port: 0 });
+    const served = createClusterApp(loaded, {
+      cluster,
+      client,
+      seed: 1,
+      dashboard: { intervalMs: 500 },
+    });
+    backend = served.backend;
+    server = await serveApp(served.app, { port: 0 });
     browser = await launchChromium();
   }, 90_000);
 
