@@ -57,6 +57,7 @@ export function benchCore(commands: number, batch: number): CoreBenchResult {
         if (!r.hasReady()) continue;
         progressed = true;
         const rd = r.ready();
+        for (const m of rd.raft.eager) pending.push(m);
         for (const m of rd.raft.messages) pending.push(m);
         r.advance(rd);
       }

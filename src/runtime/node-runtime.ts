@@ -278,7 +278,12 @@ export class NodeRuntime<P, R, Res, Snap> {
       const rd = replica.ready();
       c.cycles++;
       this.sendAll(rd.sends);
-      const { hardState, snapshot, entries, messages, committed } = rd.raft;
+      const { hardState, snapshot, entries, messages, eager, committed } = rd.raft;
+      // A leader's appends leave before its own fsync: disks on both sides write in parallel.
+      for (const m of eager) {
+        c.raftMessagesOut++;
+        this.transport.send(m.to, m);
+      }
       if (hardState !== null || snapshot !== null || entries.length > 0) {
         storage.save(hardState, snapshot, entries);
         const t0 = performance.now();

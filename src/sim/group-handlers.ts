@@ -78,6 +78,11 @@ export function groupHandlers<P, R, Res, Snap, E>(
       const started = node.run();
       if (started === null) return;
       dispatch(node, started.ready?.sends ?? []);
+      // A leader's appends leave before its fsync (Ready.eager); the rest wait for `finish`.
+      for (const m of started.ready?.raft.eager ?? []) {
+        traffic.raftMessages++;
+        world.send(node.id, m.to, m);
+      }
       if (node.busy) world.finishAt(node, started.duration);
       observe(node);
     },

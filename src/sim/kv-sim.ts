@@ -324,6 +324,11 @@ export function runKvSimulation(opts: KvSimOptions): KvSimResult {
       const started = node.run();
       if (started === null) return;
       sendReplies(node, started.ready?.replies ?? []);
+      // A leader's appends leave before its fsync (Ready.eager); the rest wait for `finish`.
+      for (const m of started.ready?.raft.eager ?? []) {
+        raftMessages++;
+        world.send(node.id, m.to, m);
+      }
       if (node.busy) world.finishAt(node, started.duration);
       observe(node);
     },

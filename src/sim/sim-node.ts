@@ -100,7 +100,7 @@ export class SimNode<
     let duration = inputs.length * this.cost.cpuPerInput;
     if (!replica.hasReady()) return duration > 0 ? { duration, ready: null } : null;
     const rd = replica.ready();
-    const { hardState, snapshot, entries, committed, messages } = rd.raft;
+    const { hardState, snapshot, entries, committed, messages, eager } = rd.raft;
     this.persisted = hardState !== null || snapshot !== null || entries.length > 0;
     if (this.persisted) {
       this.storage.save(hardState, snapshot, entries);
@@ -108,7 +108,8 @@ export class SimNode<
     }
     let commands = 0;
     for (const e of committed) commands += e.cmds.length;
-    duration += commands * this.cost.cpuPerCommand + messages.length * this.cost.cpuPerSend;
+    duration +=
+      commands * this.cost.cpuPerCommand + (messages.length + eager.length) * this.cost.cpuPerSend;
     this.inFlight = rd;
     this.busy = true;
     return { duration, ready: rd };

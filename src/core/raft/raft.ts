@@ -333,7 +333,11 @@ export class Raft<C, S> {
     const lastIndex = this.log.lastIndex;
     const entries =
       this.stableIndex < lastIndex ? this.log.slice(this.stableIndex + 1, lastIndex) : [];
-    const messages = this.outbox;
+    // A leader whose term and vote are durable sends at once (see Ready.eager): its appends do
+    // not depend on this Ready's writes, since it counts itself only up to stableIndex.
+    const eagerOk = this.roleNow === "leader" && hardState === null;
+    const messages = eagerOk ? [] : this.outbox;
+    const eager = eagerOk ? this.outbox : [];
     this.outbox = [];
     let committed: Entry<C>[] = [];
     if (this.commit > this.applied) {
@@ -348,6 +352,7 @@ export class Raft<C, S> {
       restore: this.unsavedRestore,
       entries,
       messages,
+      eager,
       committed,
     };
     this.inReady = true;

@@ -205,6 +205,7 @@ export class Cluster {
       node.applied = rd.snapshot.data.slice();
       node.appliedIndex = rd.snapshot.meta.index;
     }
+    for (const m of rd.eager) this.enqueue(m);
     for (const m of rd.messages) this.enqueue(m);
   }
 

@@ -78,8 +78,12 @@ export type RaftMessage<C, S> =
  * 3. send `messages`;
  * 4. apply `committed` in order (they are already durable on a majority);
  * 5. call `advance()`.
- * Messages must never leave before step 1 is durable: that is the persistence contract that
- * keeps votes and acknowledged entries from being forgotten across a crash.
+ * `messages` must never leave before step 1 is durable: that is the persistence contract that
+ * keeps votes and acknowledged entries from being forgotten across a crash. `eager` messages may
+ * leave at once, before step 1: they are a leader's appends (its term and vote already durable),
+ * which claim nothing about the leader's own disk; the leader counts its own entries toward a
+ * commit only once they are durable, so it can write to its disk while its followers write to
+ * theirs (Raft thesis §10.2.1).
  */
 export interface Ready<C, S> {
   readonly hardState: HardState | null;
@@ -87,6 +91,8 @@ export interface Ready<C, S> {
   readonly restore: boolean;
   readonly entries: readonly Entry<C>[];
   readonly messages: readonly RaftMessage<C, S>[];
+  /** Messages that may be sent before the Ready's writes are durable (see above). */
+  readonly eager: readonly RaftMessage<C, S>[];
   readonly committed: readonly Entry<C>[];
 }
 
