@@ -1,0 +1,57 @@
+// DsClient without a cluster: invalid commands, timeouts, aborts and close reject with named errors.
+import { describe, expect, it } from "vitest";
+import { createDsKv } from "../apps/kv/dskv.ts";
+import type { DsKvCmd, DsKvResult } from "../apps/kv/types.ts";
+import { parseClusterConfig } from "../cluster/config.ts";
+import { freePorts } from "../net/free-port.ts";
+import { DsClient } from "./ds-client.ts";
+import {
+  ClientAbortedError,
+  ClientClosedError,
+  ClientTimeoutError,
+  InvalidCommandError,
+} from "./errors.ts";
+
+/** A config whose replicas listen nowhere. */
+const deadCluster = async () => {
+  const [a, b] = await freePorts(2);
+  return parseClusterConfig({
+    app: "kv",
+    groups: [
+      { id: 0, replicas: [{ id: 1, host: "127.0.0.1", port: a!, dataDir: "r1" }] },
+      { id: 1, replicas: [{ id: 101, host: "127.0.0.1", port: b!, dataDir: "r101" }] },
+    ],
+  });
+};
+
+describe("DsClient", () => {
+  it("rejects each way with a named error, and stays usable after aborts and timeouts", async () => {
+    const client = await DsClient.connect<DsKvCmd, DsKvResult>(await deadCluster(), createDsKv());
+    try {
+      await expect(client.execute({ type: "get", key: "" })).rejects.toBeInstanceOf(
+        InvalidCommandError,
+      );
+      await expect(
+        client.execute({ type: "get", key: "k" }, { timeoutMs: 50 }),
+      ).rejects.toBeInstanceOf(ClientTimeoutError);
+      const abort = new AbortController();
+      const aborted = client.execute({ type: "get", key: "k" }, { signal: abort.signal });
+      abort.abort();
+      await expect(aborted).rejects.toBeInstanceOf(ClientAbortedError);
+      await expect(
+        client.execute({ type: "get", key: "k" }, { signal: AbortSignal.abort() }),
+      ).rejects.toMatchObject({ code: "E_ABORTED" });
+      // The abandoned commands keep running in the proxy (they may still take effect).
+      expect(client.pending).toBe(2);
+      const open = client.execute({ type: "get", key: "k" }, { timeoutMs: Infinity });
+      await client.close();
+      await expect(open).rejects.toBeInstanceOf(ClientClosedError);
+      await expect(client.execute({ type: "get", key: "k" })).rejects.toBeInstanceOf(
+        ClientClosedError,
+      );
+      expect(client.stats().submitted).toBe(3);
+    } finally {
+      await client.close();
+    }
+  });
+});

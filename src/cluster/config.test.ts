@@ -1,0 +1,94 @@
+// Cluster config validation: defaults, field-named errors, cross-field rules.
+import { describe, expect, it } from "vitest";
+import { ClusterConfigError, type ClusterConfigInput, parseClusterConfig } from "./config.ts";
+
+const replica = (id: number, port: number) => ({
+  id,
+  host: "127.0.0.1",
+  port,
+  dataDir: `r${id}`,
+});
+
+const valid = (): ClusterConfigInput => ({
+  app: "chirper",
+  groups: [
+    { id: 0, replicas: [replica(1, 7001)] },
+    { id: 1, replicas: [replica(101, 7101), replica(102, 7102), replica(103, 7103)] },
+  ],
+});
+
+const issues = (raw: unknown): readonly string[] => {
+  try {
+    parseClusterConfig(raw);
+  } catch (err) {
+    if (err instanceof ClusterConfigError) return err.issues;
+    throw err;
+  }
+  return [];
+};
+
+describe("parseClusterConfig", () => {
+  it("fills in defaults", () => {
+    const c = parseClusterConfig(valid());
+    expect(c.mode).toBe("dssmr");
+    expect(c.tunables).toEqual({
+      tickMs: 10,
+      snapshotEvery: 256,
+      retryThreshold: 3,
+      policy: "random",
+      memory: false,
+      clientRetransmitMs: 300,
+    });
+  });
+
+  it("names the bad field", () => {
+    const raw = valid() as { groups: { replicas: { port: unknown }[] }[] };
+    raw.groups[1]!.replicas[2]!.port = 70_000;
+    expect(issues(raw)).toEqual(["groups[1].replicas[2].port: expected integer 1..65535"]);
+    raw.groups[1]!.replicas[2]!.port = "7103";
+    expect(issues(raw)).toEqual(["groups[1].replicas[2].port: expected integer 1..65535"]);
+  });
+
+  it("rejects unknown fields, apps and modes", () => {
+    expect(issues({ ...valid(), app: "twitter" })).toEqual(['app: expected "chirper" or "kv"']);
+    expect(issues({ ...valid(), mode: "paxos" })).toEqual(['mode: expected "dssmr" or "ssmr"']);
+    expect(issues({ ...valid(), extra: 1 })[0]).toMatch(/extra/);
+  });
+
+  it("checks group numbering, unique ids and unique addresses", () => {
+    const raw = valid();
+    expect(issues({ ...raw, mode: "ssmr" })).toContain(
+      "groups[0].id: expected 1: in ssmr mode groups are partitions 1..k, in order",
+    );
+    const dup = {
+      ...raw,
+      groups: [
+        { id: 0, replicas: [replica(1, 7001)] },
+        { id: 1, replicas: [replica(1, 7001)] },
+      ],
+    };
+    expect(issues(dup)).toEqual([
+      "groups[1].replicas[0].id: duplicate replica id 1 (also groups[0].replicas[0])",
+      "groups[1].replicas[0].port: address 127.0.0.1:7001 is also used by groups[0].replicas[0]",
+    ]);
+    expect(issues({ ...raw, groups: [{ id: 0, replicas: [replica(1, 7001)] }] })).toEqual([
+      "groups: dssmr mode needs the oracle (group 0) and at least one partition",
+    ]);
+  });
+
+  it("keeps replica ids below the client id range", () => {
+    const raw = valid() as { groups: { replicas: { id: number }[] }[] };
+    raw.groups[0]!.replicas[0]!.id = 1_000_000;
+    expect(issues(raw)).toEqual(["groups[0].replicas[0].id: expected integer 1..999999"]);
+  });
+
+  it("allows a demo graph only for chirper", () => {
+    expect(issues({ ...valid(), app: "kv", demo: { users: 10 } })).toEqual([
+      "demo: a demo graph needs app chirper",
+    ]);
+    expect(parseClusterConfig({ ...valid(), demo: { users: 10 } }).demo).toEqual({
+      users: 10,
+      seed: 1,
+    });
+  });
+});
