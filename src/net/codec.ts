@@ -1,5 +1,5 @@
 // MessagePack encoding of plain messages (objects, arrays, numbers, strings, booleans, null).
-import { addExtension, Packr } from "msgpackr";
+import { addExtension, C1, Packr } from "msgpackr";
 import { FrameError } from "./errors.ts";
 
 /**
@@ -13,7 +13,11 @@ import { FrameError } from "./errors.ts";
  * extensions (which build cyclic values that later overflow the stack when re-encoded, e.g. when
  * a leader persists a client's command), `int64AsType: "number"` never yields a BigInt, and the
  * extensions msgpackr decodes by default (arbitrary-size BigInt, Error, Set, typed arrays,
- * RegExp, Date, string bundles) are refused below. Our encoder never writes any of them.
+ * RegExp, Date, string bundles) are refused below. Our encoder never writes any of them. The
+ * one non-plain value left is the byte 0xC1 ("never used"), which msgpackr decodes as a shared
+ * sentinel object ({@link NEVER_USED}); it is frozen so that no message can alter it, and it is
+ * inert elsewhere (no data fields; it re-encodes as itself). Checking every decoded value instead would
+ * cost a walk over every message on the receive path.
  */
 const packr = new Packr({
   useRecords: false,
@@ -32,6 +36,9 @@ for (const type of REFUSED_EXTENSIONS) {
     },
   });
 }
+
+/** What the never-used byte 0xC1 decodes to: one frozen, shared object. */
+export const NEVER_USED: object = Object.freeze(C1);
 
 /** Encodes a plain value. */
 export function encodeValue(value: unknown): Buffer {

@@ -20,8 +20,28 @@ const isNat = (v: unknown): v is number => Number.isSafeInteger(v) && (v as numb
 
 const isNatArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(isNat);
 
-const isEntry = (e: unknown): boolean =>
-  isObject(e) && isNat(e.term) && isNat(e.index) && Array.isArray(e.cmds);
+/**
+ * An append's entries are well formed on their own: each has integer term and index and a
+ * command array, indexes run on from `prevIndex`, and terms never go down, start at `prevTerm`
+ * or later and end at the message's term or earlier (index 0 has term 0). (What the core asserts about entries it
+ * cannot check without its log, e.g. agreement with committed ones, it trusts members for.)
+ */
+function entriesWellFormed(m: Record<string, unknown>): boolean {
+  const entries = m.entries;
+  if (!Array.isArray(entries) || !isNat(m.prevIndex) || !isNat(m.prevTerm) || !isNat(m.term)) {
+    return false;
+  }
+  if (m.prevTerm > m.term || (m.prevIndex === 0 && m.prevTerm !== 0)) return false;
+  let index = m.prevIndex;
+  let term = m.prevTerm;
+  for (const e of entries) {
+    if (!isObject(e) || !isNat(e.term) || !isNat(e.index) || !Array.isArray(e.cmds)) return false;
+    if (e.index !== index + 1 || e.term < term || e.term > m.term) return false;
+    index = e.index;
+    term = e.term;
+  }
+  return true;
+}
 
 /** Field checks of each consensus message type, beyond the common from/to/term. */
 const RAFT_SHAPES: ReadonlyMap<string, (m: Record<string, unknown>) => boolean> = new Map([
@@ -29,15 +49,7 @@ const RAFT_SHAPES: ReadonlyMap<string, (m: Record<string, unknown>) => boolean> 
   ["vote", (m) => isNat(m.lastIndex) && isNat(m.lastTerm)],
   ["prevote-reply", (m) => typeof m.granted === "boolean"],
   ["vote-reply", (m) => typeof m.granted === "boolean"],
-  [
-    "append",
-    (m) =>
-      isNat(m.prevIndex) &&
-      isNat(m.prevTerm) &&
-      isNat(m.commit) &&
-      Array.isArray(m.entries) &&
-      m.entries.every(isEntry),
-  ],
+  ["append", (m) => isNat(m.commit) && entriesWellFormed(m)],
   [
     "append-reply",
     (m) =>
