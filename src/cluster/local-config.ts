@@ -1,4 +1,5 @@
 // The cluster.json of a local cluster: built from `dssmr up`'s options, or reused from the data folder.
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../core/errors.ts";
@@ -24,6 +25,8 @@ export interface LocalClusterOptions {
   readonly httpPort: number | null;
   /** Give every replica a /metrics port. */
   readonly metrics: boolean;
+  /** Generate a shared cluster secret: connections without it are refused. */
+  readonly secret: boolean;
   /** Users of the Chirper demo graph (0: none). */
   readonly demoUsers: number;
   readonly host: string;
@@ -42,6 +45,7 @@ export const defaultLocalClusterOptions: LocalClusterOptions = {
   memory: false,
   httpPort: 8080,
   metrics: true,
+  secret: true,
   demoUsers: 100,
   host: "127.0.0.1",
   basePort: null,
@@ -89,6 +93,7 @@ export async function buildLocalConfig(opts: LocalClusterOptions): Promise<Clust
       ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: opts.snapshotEvery }),
     },
     ...(opts.httpPort === null ? {} : { http: { host: opts.host, port: opts.httpPort } }),
+    ...(opts.secret ? { secret: randomBytes(24).toString("base64url") } : {}),
     ...(opts.app === "chirper" && opts.demoUsers > 0 ? { demo: { users: opts.demoUsers } } : {}),
   };
   return parseClusterConfig(input);
@@ -97,7 +102,8 @@ export async function buildLocalConfig(opts: LocalClusterOptions): Promise<Clust
 /** Writes a config as pretty JSON (creating the folder). */
 export function writeClusterConfig(file: string, config: ClusterConfig): void {
   mkdirSync(resolve(file, ".."), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  // Owner-only: the file holds the cluster secret.
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The options that were given explicitly and must match an existing config. */

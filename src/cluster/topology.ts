@@ -47,10 +47,9 @@ export function findReplica(config: ClusterConfig, id: number): Located {
 }
 
 /**
- * Transport options for every connection of the cluster (nodes and clients). The shared
- * `secret` goes here once the transport supports authenticated connections.
- * TODO(secret): pass `config.secret` through when TransportOptions gains a secret field.
+ * Transport options for every connection of the cluster (nodes and clients): with a shared
+ * `secret`, every connection must pass the authenticated handshake.
  */
-export function transportOptionsOf(_config: ClusterConfig): TransportOptions {
-  return {};
+export function transportOptionsOf(config: ClusterConfig): TransportOptions {
+  return config.secret === undefined ? {} : { secret: config.secret };
 }

@@ -124,8 +124,10 @@ describe("dssmr CLI against a local cluster", () => {
 
   it("reports failures: unknown user and unreachable cluster exit 1, usage errors exit 2; status --json lists every group", async () => {
     const raw = JSON.parse(await readFile(config, "utf8")) as {
+      secret: string;
       groups: { replicas: { port: number }[] }[];
     };
+    expect(raw.secret.length).toBeGreaterThanOrEqual(16);
     const dead = await freePorts(3);
     const deadConfig = join(dir, "dead.json");
     await writeFile(
@@ -148,17 +150,30 @@ describe("dssmr CLI against a local cluster", () => {
         ),
       }),
     );
-    const [unknown, exists, status, unreachable, deadStatus, badConfig, wrongApp, badFlag] =
-      await Promise.all([
-        dssmr(["chirper", "post", "carol", "hi", "--config", config]),
-        dssmr(["chirper", "adduser", "alice", "--json", "--config", config]),
-        dssmr(["status", "--json", "--config", config]),
-        dssmr(["chirper", "timeline", "alice", "--config", deadConfig, "--timeout", "1500"]),
-        dssmr(["status", "--config", deadConfig]),
-        dssmr(["chirper", "timeline", "alice", "--config", bad]),
-        dssmr(["kv", "get", "x", "--config", config]),
-        dssmr(["chirper", "timeline", "alice", "--timeout", "soon", "--config", config]),
-      ]);
+    // The local cluster requires its shared secret: a client with another one is refused.
+    const wrongSecret = join(dir, "wrong-secret.json");
+    await writeFile(wrongSecret, JSON.stringify({ ...raw, secret: "not-the-cluster-secret" }));
+    const [
+      unknown,
+      exists,
+      status,
+      unreachable,
+      deadStatus,
+      badConfig,
+      wrongApp,
+      badFlag,
+      refused,
+    ] = await Promise.all([
+      dssmr(["chirper", "post", "carol", "hi", "--config", config]),
+      dssmr(["chirper", "adduser", "alice", "--json", "--config", config]),
+      dssmr(["status", "--json", "--config", config]),
+      dssmr(["chirper", "timeline", "alice", "--config", deadConfig, "--timeout", "1500"]),
+      dssmr(["status", "--config", deadConfig]),
+      dssmr(["chirper", "timeline", "alice", "--config", bad]),
+      dssmr(["kv", "get", "x", "--config", config]),
+      dssmr(["chirper", "timeline", "alice", "--timeout", "soon", "--config", config]),
+      dssmr(["chirper", "timeline", "alice", "--config", wrongSecret, "--timeout", "1500"]),
+    ]);
     expect(unknown).toMatchObject({ code: 1, stdout: "", stderr: 'error: unknown user "carol"\n' });
     expect(exists.code).toBe(1);
     expect(JSON.parse(exists.stdout)).toEqual({
@@ -211,6 +226,8 @@ describe("dssmr CLI against a local cluster", () => {
     expect(wrongApp.code).toBe(2);
     expect(wrongApp.stderr).toContain("runs the chirper app, not kv");
     expect(badFlag.code).toBe(2);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("did not answer within 1500 ms");
   });
 
   it("stops the cluster cleanly on Ctrl-C", async () => {
