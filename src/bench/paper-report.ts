@@ -91,9 +91,11 @@ export function formatRunsTable(results: readonly PaperRunResult[]): string[] {
         pct(r.cacheHitRate).padStart(6),
         pct(r.multiPartitionShare).padStart(8),
         num(r.movesPerCommand, 3).padStart(7),
-        (r.convergence.convergedAtMs === null
-          ? "never"
-          : num(r.convergence.convergedAtMs)
+        (r.mode !== "dssmr"
+          ? "-"
+          : r.convergence.convergedAtMs === null
+            ? "never"
+            : num(r.convergence.convergedAtMs)
         ).padStart(13),
         (r.wallMs / 1000).toFixed(1).padStart(7),
       ].join(" "),
