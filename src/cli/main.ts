@@ -57,7 +57,11 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .option("--groups <n>", "groups, for --layer multicast", "4")
     .option("--partitions <n>", "partitions, for --layer dssmr", "2")
     .option("--mode <mode>", "dssmr or ssmr, for --layer dssmr", "dssmr")
-    .option("--policy <policy>", "random or most: where DS-SMR gathers variables", "random")
+    .option(
+      "--policy <policy>",
+      "most (default) or random (the paper): where DS-SMR gathers variables",
+      "most",
+    )
     .option("--replicas <n>", "replicas per group", "3")
     .option("--clients <n>", "concurrent clients (default 5 for consensus, 4 for multicast)")
     .addOption(

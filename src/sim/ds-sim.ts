@@ -120,7 +120,7 @@ export const defaultDsSimOptions: DsSimOptions = {
   replicas: 3,
   clients: 4,
   ops: 200,
-  policy: "random",
+  policy: "most",
   retryThreshold: defaultProxyOptions.retryThreshold,
   faults: new Set(),
   raft: defaultRaftOptions,

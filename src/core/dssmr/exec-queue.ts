@@ -15,7 +15,9 @@ export interface Queued<Cmd> {
 export interface QueueHandler<Cmd, Val> {
   /** The command reached the head: send this group's signal, values or outcome. */
   start(q: Queued<Cmd>): void;
-  /** Every other destination has relayed: complete the command. */
+  /** The groups whose relay this group needs before it can complete the command. */
+  waitsFor(q: Queued<Cmd>): readonly GroupId[];
+  /** Every group it waits for has relayed: complete the command. */
   finish(q: Queued<Cmd>, relays: ReadonlyMap<GroupId, DsRelay<Val>>): void;
 }
 
@@ -30,10 +32,12 @@ export const commandKey = (client: number, seq: number): string => `${client}.${
 
 /**
  * Invariants:
- * - commands complete in delivery order; a multi-group command blocks everything behind it until a
- *   relay from every other destination is here (S-SMR execution atomicity: no group completes a
- *   command before every other destination has started it). Acyclic multicast order makes this
- *   deadlock-free: the oldest blocked command is at the head of every queue that holds it;
+ * - commands complete in delivery order; a command blocks everything behind it until a relay
+ *   from every group it waits for is here (`QueueHandler.waitsFor`: for S-SMR commands, every
+ *   other destination — execution atomicity, no group completes the command before every other
+ *   has started it; for a move, only the destination waits, for the source's value). Acyclic
+ *   multicast order makes this deadlock-free: the oldest blocked command is at the head of every
+ *   queue that holds it;
  * - a relay may arrive before its command is delivered here; it waits in `relays`;
  * - changes only on deliveries and relays, identically on every replica of the group.
  */
@@ -78,7 +82,7 @@ export class ExecQueue<Cmd, Val> {
       const key = commandKey(q.msg.client, q.msg.seq);
       const got = this.relays.get(key) ?? new Map<GroupId, DsRelay<Val>>();
       let ready = true;
-      for (const g of q.msg.dests) if (g !== self && !got.has(g)) ready = false;
+      for (const g of handler.waitsFor(q)) if (g !== self && !got.has(g)) ready = false;
       if (!ready) break;
       this.relays.delete(key);
       handler.finish(q, got);

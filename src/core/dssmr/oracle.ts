@@ -130,6 +130,10 @@ export class OracleApp<Cmd, Res, Val>
   private drain(ctx: Ctx<Res, Val>): void {
     this.queue.drain(this.self, {
       start: (q) => this.start(q, ctx),
+      // Moves need nobody's signal (see PartitionApp.waitsFor); create, delete and their
+      // fallbacks answer the client only once the partitions involved have started them, so
+      // that no access ordered before a delete can still read the deleted variable afterwards.
+      waitsFor: (q) => (q.msg.payload.type === "move" ? [] : q.msg.dests),
       finish: (q) => this.finish(q, ctx),
     });
   }
@@ -140,10 +144,6 @@ export class OracleApp<Cmd, Res, Val>
     const ref = { client: msg.client, seq: msg.seq };
     const key = commandKey(msg.client, msg.seq);
     switch (p.type) {
-      case "move":
-        ctx.send(p.from, { type: "signal", ref });
-        ctx.send(p.to, { type: "signal", ref });
-        return;
       case "create": {
         const ok = !this.map.has(p.variable);
         if (ok) this.map.set(p.variable, p.partition);
@@ -181,6 +181,7 @@ export class OracleApp<Cmd, Res, Val>
         }
         return;
       }
+      case "move":
       case "consult":
       case "access":
         return;

@@ -149,8 +149,33 @@ export class PartitionApp<Cmd, Res, Val>
   private drain(ctx: Ctx<Res, Val>): void {
     this.queue.drain(this.self, {
       start: (q) => this.start(q, ctx),
+      waitsFor: (q) => this.waitsFor(q),
       finish: (q, relays) => this.finish(q, relays, ctx),
     });
+  }
+
+  /**
+   * Whom this partition waits for. A move needs no signals: only the destination waits, for the
+   * source's value. The value leaves the source when the move reaches the head there, after
+   * every earlier command on the variable, and nothing runs on it at the destination before it
+   * arrives, so the variable's history stays one sequence consistent with real time; the oracle
+   * may remap at once, since a consult answered too early only costs a retry. Create and delete
+   * wait for the oracle's decision; S-SMR commands wait for every other destination.
+   */
+  private waitsFor(q: Queued<Cmd>): readonly GroupId[] {
+    const p = q.msg.payload;
+    switch (p.type) {
+      case "move":
+        return this.self === p.to ? [p.from] : [];
+      case "create":
+      case "delete":
+        return [ORACLE];
+      case "global":
+        return q.msg.dests;
+      case "access":
+      case "consult":
+        return [];
+    }
   }
 
   /** The command reached the head: tell the other destinations, hand over values. */
@@ -168,10 +193,6 @@ export class PartitionApp<Cmd, Res, Val>
             return [v, value] as const;
           });
           ctx.send(p.to, { type: "value", ref, values });
-          ctx.send(ORACLE, { type: "signal", ref });
-        } else {
-          ctx.send(ORACLE, { type: "signal", ref });
-          ctx.send(p.from, { type: "signal", ref });
         }
         return;
       case "create":
