@@ -3,6 +3,10 @@ import type { McastMessage } from "../multicast/types.ts";
 import type { PartitionedApp } from "./app.ts";
 import { type DsPayload, ORACLE, type PartitionId } from "./types.ts";
 
+/** A command's declared variables: an array of non-empty names (it is iterated on delivery). */
+const isVarList = (vars: unknown): boolean =>
+  Array.isArray(vars) && vars.every((v) => typeof v === "string" && v !== "");
+
 function sameSet(a: readonly number[], b: readonly number[]): boolean {
   const x = [...new Set(a)].sort((p, q) => p - q);
   const y = [...new Set(b)].sort((p, q) => p - q);
@@ -26,11 +30,13 @@ export function malformed<Cmd>(
   switch (p.type) {
     case "consult":
       if (!sameSet(msg.dests, [ORACLE])) return "consult goes to the oracle only";
+      if (!isVarList(p.vars)) return "consult needs a list of variable names";
       return checkCmd(p.cmd);
     case "access":
       if (msg.dests.length !== 1 || !isPartition(msg.dests[0]!)) {
         return "access goes to exactly one partition";
       }
+      if (!isVarList(p.vars)) return "access needs a list of variable names";
       return checkCmd(p.cmd);
     case "move":
       if (
@@ -63,6 +69,7 @@ export function malformed<Cmd>(
       return null;
     }
     case "global": {
+      if (!isVarList(p.vars)) return "global needs a list of variable names";
       const bad = checkCmd(p.cmd);
       if (bad !== null) return bad;
       const parts = msg.dests.filter((g) => g !== ORACLE);
