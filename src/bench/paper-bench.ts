@@ -13,7 +13,7 @@ export const PAPER_WORKLOADS = [
   "mix",
 ] as const satisfies readonly ChirperWorkloadName[];
 
-/** Back ends a run can use: the simulator now, real processes once the runtime lands. */
+/** Back ends a run can use: the simulator, or real replica processes on this host. */
 export type BackendName = "sim" | "real";
 
 /** Strong locality: communities never cross (crossFraction 0). Weak: some edges cross. */
@@ -79,6 +79,8 @@ export interface BenchBackend {
   readonly name: BackendName;
   /** True when time is simulated (every figure is then labelled SIMULATED). */
   readonly simulated: boolean;
+  /** How every figure of this back end is labelled (default: SIMULATED or REAL, generic). */
+  readonly label?: string;
   run(spec: PaperRunSpec): Promise<RunObservation>;
 }
 
@@ -100,6 +102,8 @@ export interface SeriesPoint {
 export interface PaperRunResult extends PaperRunSpec {
   readonly backend: BackendName;
   readonly simulated: boolean;
+  /** The back end's label (cost model, storage), when it gives one. */
+  readonly label?: string;
   readonly clients: number;
   /** Start of the measured part (end of warm-up), ms. */
   readonly warmupMs: number;
@@ -230,7 +234,8 @@ export function convergence(windows: readonly WindowCounters[], durationMs: numb
   const convergedAtMs = from === null ? null : (windows[from]?.t ?? null);
   return {
     convergedAtMs,
-    withinFirstFifth: convergedAtMs !== null && convergedAtMs <= fifth + 1e-9,
+    // Converged from the first window on counts even when windows are wider than a fifth.
+    withinFirstFifth: convergedAtMs !== null && (from === 0 || convergedAtMs <= fifth + 1e-9),
     movesPerSFirstFifth: rate(0, fifth),
     movesPerSLastFifth: rate(durationMs - fifth, durationMs),
   };
@@ -273,6 +278,7 @@ export function summarise(
     ...spec,
     backend: backend.name,
     simulated: backend.simulated,
+    ...(backend.label === undefined ? {} : { label: backend.label }),
     clients: spec.clientsPerPartition * spec.partitions,
     warmupMs,
     throughput: completed / spanS,

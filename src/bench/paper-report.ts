@@ -46,6 +46,7 @@ const pct = (x: number | null): string => (x === null ? "-" : `${(100 * x).toFix
 
 /** A label for every figure: whether it is simulated, and on what. */
 export function label(r: PaperRunResult): string {
+  if (r.label !== undefined) return r.label;
   return r.simulated
     ? "SIMULATED (simulated time, uncalibrated cost model)"
     : "REAL (wall clock, this machine)";

@@ -1,8 +1,15 @@
 // The simulator as a benchmark back end: one DS-SMR or S-SMR deployment per run, in simulated time.
+import { createChirper } from "../apps/chirper/chirper.ts";
+import type { ChirperCmd, ChirperResult, ChirperUser } from "../apps/chirper/types.ts";
+import { demoGraph } from "../cluster/app-setup.ts";
 import { type CostModel, defaultCostModel } from "../sim/cost.ts";
 import { dsChirperWorkload } from "../sim/ds-chirper-workload.ts";
-import { defaultDsSimOptions, runDsSimulation } from "../sim/ds-sim.ts";
+import { type DsWorkload, defaultDsSimOptions, runDsSimulation } from "../sim/ds-sim.ts";
+import { chirperInitialVars } from "../workload/chirper-init.ts";
+import { ChirperWorkload } from "../workload/chirper-workload.ts";
+import { placeByCommunity } from "../workload/graph-placement.ts";
 import type { BenchBackend, PaperRunSpec, RunObservation } from "./paper-bench.ts";
+import { benchClusterConfig } from "./real-backend.ts";
 
 /** Options of the simulated back end. */
 export interface SimBackendOptions {
@@ -10,6 +17,14 @@ export interface SimBackendOptions {
   readonly replicas?: number;
   /** Default: the simulator's defaultCostModel (uncalibrated). */
   readonly cost?: CostModel;
+  /**
+   * "paper" (default): the paper's setup, users placed at random. "cluster-demo": the graph and
+   * placement a real benchmark cluster boots with (its config's demo block: 5 follows per user,
+   * users in their community's partition), to compare the simulator with the real back end.
+   */
+  readonly workload?: "paper" | "cluster-demo";
+  /** Label of every figure (default: SIMULATED, uncalibrated cost model). */
+  readonly label?: string;
 }
 
 /**
@@ -22,14 +37,44 @@ export function simBackend(opts: SimBackendOptions = {}): BenchBackend {
   return {
     name: "sim",
     simulated: true,
-    run(spec: PaperRunSpec): Promise<RunObservation> {
-      return Promise.resolve(runSim(spec, opts));
+    ...(opts.label === undefined ? {} : { label: opts.label }),
+    async run(spec: PaperRunSpec): Promise<RunObservation> {
+      const workload =
+        opts.workload === "cluster-demo" ? await clusterDemoWorkload(spec) : paperWorkload(spec);
+      return runSim(spec, opts, workload);
     },
   };
 }
 
-function runSim(spec: PaperRunSpec, opts: SimBackendOptions): RunObservation {
-  const workload = dsChirperWorkload({
+type ChirperSimWorkload = DsWorkload<ChirperCmd, ChirperResult, ChirperUser>;
+
+/**
+ * The workload of a real benchmark cluster (src/bench/real-backend.ts) in the simulator: the
+ * same demo graph and community placement; each simulated client has its own generator.
+ */
+async function clusterDemoWorkload(spec: PaperRunSpec): Promise<ChirperSimWorkload> {
+  const config = await benchClusterConfig(spec, true, 3, 20_000);
+  const graph = demoGraph(config);
+  if (graph === null) throw new Error("benchmark config without a demo graph");
+  const place = placeByCommunity(graph);
+  const vars = chirperInitialVars(graph);
+  const generators = new Map<number, ChirperWorkload>();
+  return {
+    app: createChirper({ place }),
+    initial: (partitions) => vars.map(([v, value]) => [v, place(v, partitions), value] as const),
+    next(rng, client) {
+      let g = generators.get(client);
+      if (g === undefined) {
+        g = new ChirperWorkload(graph, { mix: spec.workload });
+        generators.set(client, g);
+      }
+      return g.next(rng);
+    },
+  };
+}
+
+function paperWorkload(spec: PaperRunSpec): ChirperSimWorkload {
+  return dsChirperWorkload({
     graph: {
       users: spec.users,
       communities: spec.partitions,
@@ -38,6 +83,13 @@ function runSim(spec: PaperRunSpec, opts: SimBackendOptions): RunObservation {
     mix: spec.workload,
     graphSeed: spec.graphSeed,
   });
+}
+
+function runSim(
+  spec: PaperRunSpec,
+  opts: SimBackendOptions,
+  workload: ChirperSimWorkload,
+): RunObservation {
   const r = runDsSimulation(
     {
       ...defaultDsSimOptions,

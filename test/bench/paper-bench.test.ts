@@ -93,6 +93,8 @@ describe("paper benchmark figures", () => {
     expect(c.convergedAtMs).toBe(400);
     expect(c.withinFirstFifth).toBe(false);
     expect(convergence([win(100, 10), win(200, 10)], 200).convergedAtMs).toBe(100);
+    // Converged from the first window: within the first fifth, however wide the windows.
+    expect(convergence([win(100, 10), win(200, 10)], 200).withinFirstFifth).toBe(true);
     expect(convergence([win(100, 10, 5), win(200, 10, 5)], 200).convergedAtMs).toBeNull();
     // Stalled at the end: no moves, but nothing completes either.
     expect(convergence([win(100, 10, 5), win(200, 0), win(300, 0)], 300).convergedAtMs).toBeNull();
