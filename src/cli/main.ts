@@ -1,14 +1,8 @@
 // The `dssmr` command line: parses arguments and dispatches to the subcommands.
 import { Command, CommanderError, Option } from "commander";
 import { DssmrError, InputError } from "../core/errors.ts";
-import {
-  paperBenchDefaults,
-  parseBenchLayer,
-  parsePaperBenchOptions,
-  runBenchCommand,
-  runPaperBenchCommand,
-} from "./bench-command.ts";
 import { registerChirperCommand } from "./chirper-command.ts";
+import { registerDashboardCommand } from "./dashboard-command.ts";
 import { registerKvCommand } from "./kv-command.ts";
 import { registerNodeCommand } from "./node-command.ts";
 import { parseIntFlag } from "./parse.ts";
@@ -23,6 +17,13 @@ const defaultIo: CommandIo = {
 
 /** Exit status for bad usage (unknown flag, bad value). */
 export const EXIT_USAGE = 2;
+
+/**
+ * The `--paper` defaults that `dssmr bench --help` shows, copied from bench-command.ts's
+ * `paperBenchDefaults` (a test checks they agree): bench-command.ts pulls in the charting
+ * library, so it is loaded only when `bench` runs.
+ */
+export const PAPER_HELP_DEFAULTS = { users: "10000", clientsPerPartition: "64" } as const;
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
 export async function main(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
@@ -120,14 +121,14 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .option("--workload <list>", "--paper: timeline,post,follow,mix or all", "all")
     .option("--partitions <list>", "--paper: partition counts, e.g. 1,2,4,8", "1,2,4,8")
     .option("--systems <list>", "--paper: dssmr,ssmr", "dssmr,ssmr")
-    .option("--users <n>", "--paper: users in the social graph", paperBenchDefaults.users)
+    .option("--users <n>", "--paper: users in the social graph", PAPER_HELP_DEFAULTS.users)
     .option("--duration <ms>", "--paper: length of each run (simulated ms)", "2000")
     .option("--window <ms>", "--paper: width of the time-series windows", "100")
     .option("--warmup <fraction>", "--paper: share of the windows excluded as warm-up", "0.4")
     .option(
       "--clients-per-partition <n>",
       "--paper: closed-loop clients per partition",
-      paperBenchDefaults.clientsPerPartition,
+      PAPER_HELP_DEFAULTS.clientsPerPartition,
     )
     .option("--locality <kind>", "--paper: strong or weak", "strong")
     .option("--cross <fraction>", "--paper: with weak locality, share of cross-community edges")
@@ -140,6 +141,8 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .option("--tag <name>", "--paper: prefix of the files written", "paper")
     .option("--no-charts", "--paper: skip the SVG charts")
     .action(async (raw: Record<string, string | boolean | undefined>) => {
+      const { parseBenchLayer, parsePaperBenchOptions, runBenchCommand, runPaperBenchCommand } =
+        await import("./bench-command.ts");
       if (raw.paper === true) {
         const str = (k: string): string | undefined =>
           typeof raw[k] === "string" ? (raw[k] as string) : undefined;
@@ -183,6 +186,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     status = s;
   };
   registerUpCommand(program, io, setStatus);
+  registerDashboardCommand(program, io, setStatus);
   registerNodeCommand(program, io, setStatus);
   registerChirperCommand(program, io, setStatus);
   registerKvCommand(program, io, setStatus);

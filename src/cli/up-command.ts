@@ -19,6 +19,7 @@ interface RawUp {
   http: boolean;
   basePort?: string;
   demoUsers: string;
+  demoPlacement: string;
 }
 
 /** Flag name → the LocalClusterOptions field it sets (for "given explicitly"). */
@@ -30,6 +31,7 @@ const FIELDS: Record<string, keyof LocalClusterOptions> = {
   memory: "memory",
   httpPort: "httpPort",
   http: "httpPort",
+  demoPlacement: "demoPlacement",
 };
 
 /** Registers `dssmr up`; `done` receives the exit status once the cluster has stopped. */
@@ -50,10 +52,19 @@ export function registerUpCommand(
     .option("--mode <mode>", "dssmr or ssmr", d.mode)
     .option("--data <dir>", "data folder: cluster.json, logs, replica data", DEFAULT_DATA_DIR)
     .option("--memory", "keep logs in memory (no fsync; nothing survives a restart)", false)
-    .option("--http-port <port>", "port of the Chirper HTTP API", String(d.httpPort))
-    .option("--no-http", "do not start the HTTP API")
+    .option(
+      "--http-port <port>",
+      "port of the dashboard, the Chirper page and its HTTP API",
+      String(d.httpPort),
+    )
+    .option("--no-http", "serve no dashboard and no HTTP API")
     .option("--base-port <port>", "first replica port (default: ports the OS says are free)")
     .option("--demo-users <n>", "users of the Chirper demo graph (0: none)", String(d.demoUsers))
+    .option(
+      "--demo-placement <how>",
+      "where the demo users start: random (DS-SMR gathers the communities) or community",
+      d.demoPlacement,
+    )
     .action(async (raw: RawUp, cmd: Command) => {
       try {
         if (raw.app !== "chirper" && raw.app !== "kv") {
@@ -61,6 +72,11 @@ export function registerUpCommand(
         }
         if (raw.mode !== "dssmr" && raw.mode !== "ssmr") {
           throw new InputError(`--mode: unknown mode "${raw.mode}"; use dssmr or ssmr`);
+        }
+        if (raw.demoPlacement !== "random" && raw.demoPlacement !== "community") {
+          throw new InputError(
+            `--demo-placement: unknown placement "${raw.demoPlacement}"; use random or community`,
+          );
         }
         const explicit = new Set<keyof LocalClusterOptions>();
         for (const [flag, field] of Object.entries(FIELDS)) {
@@ -86,6 +102,7 @@ export function registerUpCommand(
                     ? null
                     : parseIntFlag("--base-port", raw.basePort, 1, 65_000),
                 demoUsers: parseIntFlag("--demo-users", raw.demoUsers, 0, 100_000),
+                demoPlacement: raw.demoPlacement,
                 dataDir: raw.data,
                 explicit,
               },

@@ -25,6 +25,13 @@ export interface ReplicaStatus {
   readonly appliedIndex: number | null;
   /** Variables held (a partition) or mapped (the oracle). */
   readonly variables: number | null;
+  /** Atomic multicast deliveries handed to the app so far (the group's command count). */
+  readonly delivered: number | null;
+  /**
+   * Users of each community of the demo graph that this replica's partition holds (null: no
+   * demo graph, the oracle, or no answer).
+   */
+  readonly communities: readonly number[] | null;
 }
 
 /** One group: its leader (if any replica is leader) and its replicas. */
@@ -37,6 +44,8 @@ export interface GroupStatus {
   readonly commitIndex: number | null;
   /** Variables of the partition (oracle: variables mapped), from the most advanced replica. */
   readonly variables: number | null;
+  /** Users of each demo-graph community in the partition, from the most advanced replica. */
+  readonly communities: readonly number[] | null;
   readonly replicas: readonly ReplicaStatus[];
 }
 
@@ -97,6 +106,8 @@ export async function clusterStatus(
           commitIndex: s?.commitIndex ?? null,
           appliedIndex: s?.appliedIndex ?? null,
           variables: s?.app?.variables ?? null,
+          delivered: s?.delivered ?? null,
+          communities: s?.app?.communities ?? null,
         };
       });
       // Two leaders can coexist briefly (an old term's): the higher term wins.
@@ -114,6 +125,7 @@ export async function clusterStatus(
         term: best?.term ?? null,
         commitIndex: best?.commitIndex ?? null,
         variables: (advanced[0] ?? null)?.variables ?? null,
+        communities: (advanced[0] ?? null)?.communities ?? null,
         replicas,
       };
     });

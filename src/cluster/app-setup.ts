@@ -7,7 +7,7 @@ import type { PartitionedApp } from "../core/dssmr/app.ts";
 import type { InitialState } from "../core/dssmr/group-app.ts";
 import { Rng } from "../sim/rng.ts";
 import { chirperInitialVars } from "../workload/chirper-init.ts";
-import { placeByCommunity } from "../workload/graph-placement.ts";
+import { type Placement, placeByCommunity, placeRandomly } from "../workload/graph-placement.ts";
 import { generateSocialGraph, type SocialGraph } from "../workload/social-graph.ts";
 import type { ClusterConfig } from "./config.ts";
 import { partitionsOf } from "./topology.ts";
@@ -36,17 +36,28 @@ export function demoGraph(config: ClusterConfig): SocialGraph | null {
 }
 
 /**
+ * The placement of a config's demo graph: by community (strong locality from the start) or at
+ * random from the graph seed (scattered; DS-SMR gathers the communities as commands run).
+ */
+export function demoPlacement(config: ClusterConfig, graph: SocialGraph): Placement {
+  return config.demo?.placement === "random"
+    ? placeRandomly(config.demo.seed)
+    : placeByCommunity(graph);
+}
+
+/**
  * Builds the application and boot state of `config`. Every node and every client must use the
  * same placement (clients route S-SMR commands by it), so it comes from the config alone:
- * Chirper with a demo graph places graph users by community (strong locality) and everyone
- * else by name hash; without a graph, by interest. Boot variables sit where `place` puts them.
+ * Chirper with a demo graph places graph users as `demo.placement` says (by community, or at
+ * random from the seed) and everyone else by name hash; without a graph, by interest. Boot
+ * variables sit where `place` puts them.
  */
 export function appSetup(config: ClusterConfig): AnyAppSetup {
   const partitions = partitionsOf(config);
   if (config.app === "kv") return { kind: "kv", app: createDsKv(), initial: { variables: [] } };
   const graph = demoGraph(config);
   if (graph === null) return { kind: "chirper", app: createChirper(), initial: { variables: [] } };
-  const place = placeByCommunity(graph);
+  const place = demoPlacement(config, graph);
   const app = createChirper({ place });
   const variables = chirperInitialVars(graph).map(
     ([user, value]) => [user, place(user, partitions), value] as const,

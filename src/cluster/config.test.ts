@@ -35,7 +35,7 @@ describe("parseClusterConfig", () => {
       tickMs: 10,
       snapshotEvery: 256,
       retryThreshold: 3,
-      policy: "random",
+      policy: "most",
       memory: false,
       clientRetransmitMs: 300,
     });
@@ -89,6 +89,10 @@ describe("parseClusterConfig", () => {
     expect(parseClusterConfig({ ...valid(), demo: { users: 10 } }).demo).toEqual({
       users: 10,
       seed: 1,
+      placement: "community",
     });
+    expect(issues({ ...valid(), demo: { users: 10, placement: "spread" } })).toEqual([
+      'demo.placement: expected "community" or "random"',
+    ]);
   });
 });

@@ -52,8 +52,8 @@ const tunablesSchema = z
     snapshotEvery: intIn(1, 10_000_000).default(256),
     /** DS-SMR retries before a command falls back to S-SMR execution. */
     retryThreshold: intIn(0, 1_000).default(3),
-    /** Where DS-SMR gathers the variables of a multi-partition command. */
-    policy: z.enum(["random", "most"], { error: 'expected "random" or "most"' }).default("random"),
+    /** Where DS-SMR gathers the variables of a multi-partition command (the engine's default, most). */
+    policy: z.enum(["random", "most"], { error: 'expected "random" or "most"' }).default("most"),
     /** Keep logs in memory (no fsync, nothing survives a restart). */
     memory: z.boolean({ error: "expected true or false" }).default(false),
     /** A client resends an unanswered message (to another replica) after this long. */
@@ -71,6 +71,14 @@ const demoSchema = z
     avgFollowing: intIn(0, 100).optional(),
     /** Graph seed: the same seed gives the same graph on every node. */
     seed: intIn(0, 2 ** 32 - 1).default(1),
+    /**
+     * Where the graph's users start: "community" (each community in one partition: strong
+     * locality from the start) or "random" (scattered by a hash of name and seed, so DS-SMR has
+     * to gather the communities). Default "community".
+     */
+    placement: z
+      .enum(["community", "random"], { error: 'expected "community" or "random"' })
+      .default("community"),
   })
   .strict();
 

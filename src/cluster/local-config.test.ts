@@ -27,7 +27,8 @@ describe("prepareLocalConfig", () => {
       [101, 102, 103],
       [201, 202, 203],
     ]);
-    expect(c.demo).toEqual({ users: 100, seed: 1 });
+    expect(c.demo).toEqual({ users: 100, seed: 1, placement: "random" });
+    expect(c.tunables.policy).toBe("most");
     expect(c.http).toEqual({ host: "127.0.0.1", port: 8080 });
     const text = await readFile(join(dir, "cluster.json"), "utf8");
     const again = await prepareLocalConfig(dir, { ...defaultLocalClusterOptions, partitions: 5 });
@@ -51,6 +52,13 @@ describe("prepareLocalConfig", () => {
       new Set(["memory"]),
     );
     expect(mem.loaded.config.tunables.memory).toBe(true);
+    await expect(
+      prepareLocalConfig(
+        dir,
+        { ...defaultLocalClusterOptions, demoPlacement: "community" },
+        new Set(["demoPlacement"]),
+      ),
+    ).rejects.toThrow(/--demo-placement community \(the existing cluster has random\)/);
   });
 
   it("builds an S-SMR cluster of partitions 1..k without an oracle", async () => {

@@ -29,6 +29,11 @@ export interface LocalClusterOptions {
   readonly secret: boolean;
   /** Users of the Chirper demo graph (0: none). */
   readonly demoUsers: number;
+  /**
+   * Where the demo graph's users start: "random" (scattered; DS-SMR gathers the communities as
+   * the workload runs) or "community" (each community in one partition from the start).
+   */
+  readonly demoPlacement: "community" | "random";
   readonly host: string;
   /** First replica port; ports follow one by one. Null: ports the OS says are free. */
   readonly basePort: number | null;
@@ -47,6 +52,7 @@ export const defaultLocalClusterOptions: LocalClusterOptions = {
   metrics: true,
   secret: true,
   demoUsers: 100,
+  demoPlacement: "random",
   host: "127.0.0.1",
   basePort: null,
 };
@@ -94,7 +100,9 @@ export async function buildLocalConfig(opts: LocalClusterOptions): Promise<Clust
     },
     ...(opts.httpPort === null ? {} : { http: { host: opts.host, port: opts.httpPort } }),
     ...(opts.secret ? { secret: randomBytes(24).toString("base64url") } : {}),
-    ...(opts.app === "chirper" && opts.demoUsers > 0 ? { demo: { users: opts.demoUsers } } : {}),
+    ...(opts.app === "chirper" && opts.demoUsers > 0
+      ? { demo: { users: opts.demoUsers, placement: opts.demoPlacement } }
+      : {}),
   };
   return parseClusterConfig(input);
 }
@@ -112,8 +120,9 @@ export type ExplicitOptions = ReadonlySet<keyof LocalClusterOptions>;
 /**
  * The config of the local cluster in `dir`: the existing `dir/cluster.json` when there is one
  * (so a restarted `up` recovers the data), else a new one written there. Options given
- * explicitly must agree with an existing config's shape (app, mode, partitions, replicas);
- * `memory` and `httpPort` given explicitly update it. Throws ConfigError on a mismatch.
+ * explicitly must agree with an existing config's shape (app, mode, partitions, replicas, and
+ * the demo graph's initial placement, which decides its boot state); `memory` and `httpPort`
+ * given explicitly update it. Throws ConfigError on a mismatch.
  */
 export async function prepareLocalConfig(
   dir: string,
@@ -138,6 +147,15 @@ export async function prepareLocalConfig(
     if (explicit.has(key) && opts[key] !== have[key]) {
       mismatches.push(`--${key} ${opts[key]} (the existing cluster has ${have[key]})`);
     }
+  }
+  if (
+    explicit.has("demoPlacement") &&
+    c.demo !== undefined &&
+    opts.demoPlacement !== c.demo.placement
+  ) {
+    mismatches.push(
+      `--demo-placement ${opts.demoPlacement} (the existing cluster has ${c.demo.placement})`,
+    );
   }
   if (mismatches.length > 0) {
     throw new ConfigError(

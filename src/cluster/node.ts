@@ -21,7 +21,7 @@ import type { AppStatus } from "../runtime/status.ts";
 import { MemoryStore } from "../storage/memory-store.ts";
 import type { RaftStore } from "../storage/raft-store.ts";
 import { WalStorage } from "../storage/wal.ts";
-import { appSetup } from "./app-setup.ts";
+import { appSetup, demoGraph } from "./app-setup.ts";
 import { dataDirOf, type LoadedConfig, type ReplicaConfig } from "./config.ts";
 import {
   addressesOf,
@@ -62,9 +62,33 @@ export async function startClusterNode(
   hooks: ClusterNodeHooks = {},
 ): Promise<ClusterNode> {
   const setup = appSetup(loaded.config);
+  const graph = demoGraph(loaded.config);
+  const communities: CommunityIndex | null =
+    graph === null
+      ? null
+      : {
+          count: graph.communities,
+          of: new Map(graph.users.map((u, i) => [u, graph.community[i]!])),
+        };
   return setup.kind === "chirper"
-    ? startWith(loaded, id, setup.app, setup.initial, hooks)
-    : startWith(loaded, id, setup.app, setup.initial, hooks);
+    ? startWith(loaded, id, setup.app, setup.initial, communities, hooks)
+    : startWith(loaded, id, setup.app, setup.initial, communities, hooks);
+}
+
+/** The community of every demo-graph user, computed once per node (status counts with it). */
+interface CommunityIndex {
+  readonly count: number;
+  readonly of: ReadonlyMap<string, number>;
+}
+
+/** Users of each community among `variables` (names outside the graph are not counted). */
+function countCommunities(index: CommunityIndex, variables: Iterable<string>): number[] {
+  const counts = new Array<number>(index.count).fill(0);
+  for (const v of variables) {
+    const c = index.of.get(v);
+    if (c !== undefined) counts[c]!++;
+  }
+  return counts;
 }
 
 async function startWith<Cmd, Res, Val>(
@@ -72,6 +96,7 @@ async function startWith<Cmd, Res, Val>(
   id: number,
   app: PartitionedApp<Cmd, Res, Val>,
   initial: InitialState<Val>,
+  communities: CommunityIndex | null,
   hooks: ClusterNodeHooks,
 ): Promise<ClusterNode> {
   type Payload = DsPayload<Cmd>;
@@ -91,8 +116,14 @@ async function startWith<Cmd, Res, Val>(
   const describe = (): AppStatus | null => {
     const inner = current?.inner;
     if (inner === undefined) return null;
-    const variables = inner instanceof OracleApp ? inner.mapping().size : inner.size;
-    return { name: app.name, variables };
+    if (inner instanceof OracleApp) return { name: app.name, variables: inner.mapping().size };
+    return {
+      name: app.name,
+      variables: inner.size,
+      ...(communities === null
+        ? {}
+        : { communities: countCommunities(communities, inner.variables().keys()) }),
+    };
   };
   const runtime = new NodeRuntime(
     {

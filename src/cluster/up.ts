@@ -1,12 +1,8 @@
-// `dssmr up`: a whole local cluster as child processes, the Chirper HTTP API, a banner, and a clean stop.
+// `dssmr up`: a whole local cluster as child processes, its dashboard and Chirper API, a banner, and a clean stop.
 import { rmSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChirperCmd, ChirperResult } from "../apps/chirper/types.ts";
-import { DsClient } from "../client/ds-client.ts";
-import { startChirperApi } from "../http/chirper-api.ts";
-import type { RunningServer } from "../http/serve.ts";
-import { appSetup } from "./app-setup.ts";
+import { type ClusterHttp, startClusterHttp } from "../dashboard/cluster-app.ts";
 import type { LoadedConfig } from "./config.ts";
 import { errorMessage } from "./errors.ts";
 import { LaunchError, LocalCluster, readPids } from "./launcher.ts";
@@ -50,9 +46,9 @@ const alive = (pid: number): boolean => {
 
 /**
  * Starts the local cluster in `opts.dataDir` (reusing its cluster.json, and so its data, when
- * there is one), waits until every group has a leader, starts the Chirper HTTP API when
- * configured, prints where to look, then runs until `stop` fires; stops everything and resolves
- * with the exit status (0 after a clean stop).
+ * there is one), waits until every group has a leader, serves the dashboard (and, for Chirper,
+ * the Chirper page and HTTP API) on the configured HTTP port, prints where to look, then runs
+ * until `stop` fires; stops everything and resolves with the exit status (0 after a clean stop).
  */
 export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promise<number> {
   const dir = resolve(opts.dataDir);
@@ -79,30 +75,25 @@ export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promi
         `replica ${id} exited unexpectedly (${code ?? signal}); its log: ${join(dir, "logs", `r${id}.log`)}`,
       ),
   });
-  let api: RunningServer | null = null;
-  let client: DsClient<ChirperCmd, ChirperResult> | null = null;
+  let http: ClusterHttp | null = null;
   try {
     if (!stop.aborted) await cluster.waitReady(opts.readyTimeoutMs ?? 30_000);
-    let apiNote = "not configured (app kv, or --no-http)";
-    const setup = appSetup(config);
-    if (config.http !== undefined && setup.kind === "chirper" && !stop.aborted) {
-      client = await DsClient.connect(loaded, setup.app);
+    let httpNote: string | null = null;
+    if (config.http !== undefined && !stop.aborted) {
       try {
-        api = await startChirperApi(client, { host: config.http.host, port: config.http.port });
-        apiNote = api.url;
+        http = await startClusterHttp(loaded, { listen: config.http, cluster });
       } catch (err) {
-        apiNote = `could not listen on ${config.http.host}:${config.http.port} (${errorMessage(err)}); pick another with --http-port`;
+        httpNote = `could not listen on ${config.http.host}:${config.http.port} (${errorMessage(err)}); pick another with --http-port`;
       }
     }
-    if (!stop.aborted) for (const line of banner(loaded, created, apiNote)) io.out(line);
+    if (!stop.aborted) for (const line of banner(loaded, created, http, httpNote)) io.out(line);
     await new Promise<void>((r) => {
       if (stop.aborted) r();
       else stop.addEventListener("abort", () => r(), { once: true });
     });
     io.out("stopping the cluster…");
   } finally {
-    await api?.close();
-    await client?.close();
+    await http?.close();
     await cluster.stop();
     rmSync(join(dir, "pids.json"), { force: true });
   }
@@ -118,19 +109,32 @@ function describeShape(loaded: LoadedConfig): string {
   return `${c.app}, ${c.mode} mode, ${groups} × ${perGroup} replicas, ${c.tunables.memory ? "in-memory logs" : "logs on disk"}`;
 }
 
-function banner(loaded: LoadedConfig, created: boolean, api: string): string[] {
+function banner(
+  loaded: LoadedConfig,
+  created: boolean,
+  http: ClusterHttp | null,
+  httpNote: string | null,
+): string[] {
   const c = loaded.config;
   const file = loaded.file ?? join(loaded.dir, CONFIG_FILE);
   const rel = relative(process.cwd(), BIN);
   const cli = `node ${rel.startsWith("..") || isAbsolute(rel) ? BIN : rel}`;
   const defaultConfig = resolve("dssmr-data", CONFIG_FILE);
-  const cfg = file === defaultConfig ? "" : ` --config ${relative(process.cwd(), file)}`;
+  const relFile = relative(process.cwd(), file);
+  const shownFile = relFile.startsWith("..") || isAbsolute(relFile) ? file : relFile;
+  const cfg = file === defaultConfig ? "" : ` --config ${shownFile}`;
   const lines = [
     `cluster up (${describeShape(loaded)})${created ? "" : ", recovered from its data"}`,
     `  config   ${file}`,
     `  logs     ${join(loaded.dir, "logs")}/r<ID>.log (JSON, one file per replica)`,
-    `  http     ${api}`,
   ];
+  if (http !== null) {
+    lines.push(`  dashboard ${http.url}/`);
+    if (http.chirper)
+      lines.push(`  chirper  ${http.url}/chirper (and the HTTP API at ${http.url}/api)`);
+  } else {
+    lines.push(`  http     ${httpNote ?? "off (--no-http)"}`);
+  }
   const metrics = c.groups.flatMap((g) =>
     g.replicas.flatMap((r) => (r.metricsPort === undefined ? [] : [`${r.host}:${r.metricsPort}`])),
   );
@@ -139,7 +143,13 @@ function banner(loaded: LoadedConfig, created: boolean, api: string): string[] {
       `  metrics  http://${metrics[0]}/metrics (and ${metrics.length - 1} more, see the config)`,
     );
   if (c.demo !== undefined) {
-    lines.push(`  demo     ${c.demo.users} users (u00000, u00001, …) with a follower graph`);
+    const start =
+      c.demo.placement === "random"
+        ? "scattered at random: start a workload on the dashboard and watch DS-SMR gather each community"
+        : "placed by community";
+    lines.push(
+      `  demo     ${c.demo.users} users (u00000, u00001, …) with a follower graph, ${start}`,
+    );
   }
   lines.push("", "try, in another terminal:");
   if (c.app === "chirper") {
@@ -151,9 +161,7 @@ function banner(loaded: LoadedConfig, created: boolean, api: string): string[] {
       `  ${cli} chirper post ${other} "hello from the demo"${cfg}`,
       `  ${cli} chirper timeline alice${cfg}`,
     );
-    if (api.startsWith("http")) {
-      lines.push(`  curl ${api}/api/users/alice/timeline`);
-    }
+    if (http?.chirper) lines.push(`  curl ${http.url}/api/users/alice/timeline`);
   } else {
     lines.push(`  ${cli} kv put greeting hello${cfg}`, `  ${cli} kv get greeting${cfg}`);
   }

@@ -1,8 +1,13 @@
 // One HTTP app for a running cluster: the Chirper API, the dashboard and the Chirper page on the same port.
 import { Hono } from "hono";
+import type { ChirperCmd, ChirperResult } from "../apps/chirper/types.ts";
+import { DsClient } from "../client/ds-client.ts";
+import { appSetup } from "../cluster/app-setup.ts";
 import type { LoadedConfig } from "../cluster/config.ts";
+import type { LocalCluster } from "../cluster/launcher.ts";
 import type { ChirperApiOptions, ChirperExecutor } from "../http/chirper-api.ts";
 import { createChirperApi } from "../http/chirper-api.ts";
+import { type ListenOptions, serveApp } from "../http/serve.ts";
 import { ClusterBackend, type ClusterBackendOptions } from "./cluster-backend.ts";
 import { createDashboardRoutes, type DashboardRouteOptions } from "./routes.ts";
 
@@ -14,9 +19,9 @@ export interface ClusterApp {
 
 /**
  * `/api/...` (the Chirper API over `client`, when given), `/` (dashboard), `/chirper`,
- * `/static/*`, `/events` and `/control/*`: what `dssmr up` serves on its HTTP port, e.g.
- * `serveApp(createClusterApp(loaded, { client, cluster }).app, config.http)` in place of
- * `startChirperApi`. Close `backend` on shutdown (it stops a running dashboard workload).
+ * `/static/*`, `/events` and `/control/*`: what `dssmr up` and `dssmr dashboard` serve on their
+ * HTTP port (through {@link startClusterHttp}). Close `backend` on shutdown (it stops a running
+ * dashboard workload).
  */
 export function createClusterApp(
   loaded: LoadedConfig,
@@ -32,4 +37,61 @@ export function createClusterApp(
   if (client !== undefined) app.route("/", createChirperApi(client, api ?? {}));
   app.route("/", createDashboardRoutes(backend, dashboard ?? {}));
   return { app, backend };
+}
+
+/** Options of {@link startClusterHttp}. */
+export interface ClusterHttpOptions {
+  /** Where to listen. */
+  readonly listen: ListenOptions;
+  /** The launcher's handle on the replicas (`dssmr up`); without it kill and restart answer 409. */
+  readonly cluster?: LocalCluster;
+  /** Options of the dashboard routes (e.g. the snapshot interval). */
+  readonly dashboard?: DashboardRouteOptions;
+}
+
+/** The cluster's HTTP server: dashboard at `url/`, Chirper page at `url/chirper`, API at `url/api`. */
+export interface ClusterHttp {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** True when the Chirper API and page are served (a Chirper cluster). */
+  readonly chirper: boolean;
+  /** Closes the server, stops a dashboard workload, and closes the API's client. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the dashboard of the cluster `loaded` describes (and, for Chirper, the Chirper API and
+ * page, over a DsClient of its own) on one port: the code behind `dssmr up` and `dssmr
+ * dashboard`. Rejects, having closed what it opened, when the port cannot be bound.
+ */
+export async function startClusterHttp(
+  loaded: LoadedConfig,
+  opts: ClusterHttpOptions,
+): Promise<ClusterHttp> {
+  const setup = appSetup(loaded.config);
+  let client: DsClient<ChirperCmd, ChirperResult> | null = null;
+  if (setup.kind === "chirper") client = await DsClient.connect(loaded, setup.app);
+  const { app, backend } = createClusterApp(loaded, {
+    ...(client === null ? {} : { client }),
+    ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
+    ...(opts.dashboard === undefined ? {} : { dashboard: opts.dashboard }),
+  });
+  const closeRest = async (): Promise<void> => {
+    await backend.close();
+    await client?.close();
+  };
+  try {
+    const server = await serveApp(app, opts.listen);
+    return {
+      url: server.url,
+      chirper: client !== null,
+      close: async () => {
+        await server.close();
+        await closeRest();
+      },
+    };
+  } catch (err) {
+    await closeRest();
+    throw err;
+  }
 }

@@ -1,8 +1,9 @@
 // The dashboard over a real cluster: status from every replica, a Chirper workload of DsClients, kill and restart.
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { ChirperCmd, ChirperResult } from "../apps/chirper/types.ts";
 import { DsClient } from "../client/ds-client.ts";
-import { clusterStatus, type GroupStatus } from "../client/status.ts";
+import { type ClusterStatus, clusterStatus, type GroupStatus } from "../client/status.ts";
 import { appSetup, demoGraph } from "../cluster/app-setup.ts";
 import type { LoadedConfig } from "../cluster/config.ts";
 import type { LocalCluster } from "../cluster/launcher.ts";
@@ -17,6 +18,7 @@ import {
   type GroupView,
   type LatencyView,
   type PlacementView,
+  WORKLOAD_LIMITS,
   type WorkloadRequest,
 } from "./backend.ts";
 
@@ -27,8 +29,8 @@ export interface ClusterBackendOptions {
   /** How long a status request waits for each replica (default 400 ms). */
   statusTimeoutMs?: number;
   /**
-   * Where the users of the demo graph live. The replicas' status does not report it yet, so the
-   * default reports no placement (the dashboard says so); a source can be plugged in here.
+   * Where the users of the demo graph live. Default: the community counts each partition reports
+   * in its status ({@link placementOf}); another source can be plugged in here.
    */
   placement?: () => Promise<PlacementView | null>;
   /** Seed of the workload's command streams (default: from the clock). */
@@ -83,6 +85,8 @@ class WorkloadRun {
   constructor(name: WorkloadRequest["workload"], clients: DsClient<ChirperCmd, ChirperResult>[]) {
     this.name = name;
     this.clients = clients;
+    // Every loop's command in flight listens on the one stop signal.
+    setMaxListeners(WORKLOAD_LIMITS.maxClients + 16, this.abort.signal);
   }
 
   /** Starts `loops` closed loops drawing commands from `gen`; the run ends at `endsAt`. */
@@ -144,7 +148,27 @@ function groupView(g: GroupStatus, cluster: LocalCluster | undefined): GroupView
       role: r.role,
       term: r.term,
       commitIndex: r.commitIndex,
+      delivered: r.delivered,
     })),
+  };
+}
+
+/**
+ * The community × partition matrix from the partitions' status (each reports, from its most
+ * advanced replica, how many users of each community it holds); a partition that did not answer
+ * counts zero. Null when no partition reported communities (no demo graph, or none answered).
+ */
+export function placementOf(status: ClusterStatus): PlacementView | null {
+  const parts = status.groups.filter((g) => g.kind === "partition");
+  const reported = parts.flatMap((g) => (g.communities === null ? [] : [g.communities.length]));
+  if (reported.length === 0) return null;
+  const communities = Math.max(...reported);
+  return {
+    communities,
+    partitions: parts.map((g) => g.id),
+    matrix: Array.from({ length: communities }, (_, c) =>
+      parts.map((g) => g.communities?.[c] ?? 0),
+    ),
   };
 }
 
@@ -176,9 +200,10 @@ export class ClusterBackend implements DashboardBackend {
   }
 
   private async takeSnapshot(): Promise<ClusterSnapshot> {
+    const source = this.opts.placement;
     const [status, placement] = await Promise.all([
       clusterStatus(this.loaded, { timeoutMs: this.opts.statusTimeoutMs ?? 400 }),
-      this.opts.placement?.() ?? Promise.resolve(null),
+      source === undefined ? Promise.resolve(undefined) : source(),
     ]);
     const run = this.run;
     const s = run?.stats() ?? emptyProxyStats();
@@ -201,7 +226,7 @@ export class ClusterBackend implements DashboardBackend {
         consults: s.consults,
         latencyMs: run?.running ? run.latency.percentiles(now) : null,
       },
-      placement,
+      placement: placement === undefined ? placementOf(status) : placement,
     };
   }
 

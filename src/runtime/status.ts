@@ -35,4 +35,9 @@ export interface AppStatus {
   readonly variables?: number;
   /** Short name of the application. */
   readonly name?: string;
+  /**
+   * For each community of the cluster's demo social graph, how many of its users this partition
+   * holds (`communities[c]`); absent without a demo graph and on the oracle.
+   */
+  readonly communities?: readonly number[];
 }

@@ -1,71 +1,92 @@
-// The dashboard and Chirper page in chromium against a real local cluster of replica processes.
+// The dashboard and Chirper page in chromium against `dssmr up` itself: the real CLI, its replica processes and HTTP port.
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChirperCmd, ChirperResult } from "../../src/apps/chirper/types.ts";
-import { DsClient } from "../../src/client/ds-client.ts";
-import { appSetup } from "../../src/cluster/app-setup.ts";
-import { loadClusterConfig } from "../../src/cluster/config.ts";
-import { LocalCluster } from "../../src/cluster/launcher.ts";
-import {
-  buildLocalConfig,
-  defaultLocalClusterOptions,
-  writeClusterConfig,
-} from "../../src/cluster/local-config.ts";
-import { createClusterApp } from "../../src/dashboard/cluster-app.ts";
-import type { ClusterBackend } from "../../src/dashboard/cluster-backend.ts";
-import { type RunningServer, serveApp } from "../../src/http/serve.ts";
+import { freePorts } from "../../src/net/free-port.ts";
 import { browserSkipReason, launchChromium, PageErrors, screenshotDir } from "./browser.ts";
 
+const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+const BIN = join(ROOT, "bin/dssmr.js");
 const skip = browserSkipReason();
 const slow = { timeout: 20_000 };
 
-describe.skipIf(skip !== null)("dashboard in chromium (local cluster)", () => {
+describe.skipIf(skip !== null)("dashboard in chromium (dssmr up)", () => {
   let dir: string;
-  let cluster: LocalCluster;
-  let backend: ClusterBackend;
-  let client: DsClient<ChirperCmd, ChirperResult>;
-  let server: RunningServer;
+  let up: ChildProcess | null = null;
+  let upExit: Promise<number | null> = Promise.resolve(null);
+  let upOut = "";
+  let url = "";
   let browser: Browser;
   const errors = new PageErrors();
   const shots = screenshotDir();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "dssmr-dashboard-"));
-    const config = await buildLocalConfig({
-      ...defaultLocalClusterOptions,
-      partitions: 2,
-      replicas: 3,
-      httpPort: null,
-      metrics: false,
-      demoUsers: 60,
+    const [port] = await freePorts(1);
+    // What a viewer runs: the demo graph starts scattered (random placement, the default).
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "up",
+        "--data",
+        join(dir, "data"),
+        "--http-port",
+        String(port),
+        "--partitions",
+        "2",
+        "--replicas",
+        "3",
+        "--demo-users",
+        "60",
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    up = child;
+    upExit = new Promise((r) => child.once("exit", (code) => r(code)));
+    child.stderr!.on("data", (d: Buffer) => {
+      upOut += d.toString();
     });
-    writeClusterConfig(join(dir, "cluster.json"), config);
-    const loaded = loadClusterConfig(join(dir, "cluster.json"));
-    cluster = await LocalCluster.start(loaded);
-    await cluster.waitReady();
-    const setup = appSetup(loaded.config);
-    if (setup.kind !== "chirper") throw new Error("expected a Chirper cluster");
-    client = await DsClient.connect(loaded, setup.app);
-    const served = createClusterApp(loaded, {
-      cluster,
-      client,
-      seed: 1,
-      dashboard: { intervalMs: 500 },
+    await new Promise<void>((ready, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`dssmr up did not come up:\n${upOut}`)),
+        60_000,
+      );
+      child.stdout!.on("data", (d: Buffer) => {
+        upOut += d.toString();
+        if (upOut.includes("Ctrl-C stops the cluster")) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      void upExit.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`dssmr up exited with ${code}:\n${upOut}`));
+      });
     });
-    backend = served.backend;
-    server = await serveApp(served.app, { port: 0 });
+    const shown = /dashboard (http:\/\/\S+)\//.exec(upOut);
+    if (shown === null) throw new Error(`no dashboard URL in the banner:\n${upOut}`);
+    url = shown[1]!;
+    expect(upOut).toContain(`chirper  ${url}/chirper`);
     browser = await launchChromium();
   }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await backend?.close();
-    await client?.close();
-    await cluster?.stop();
+    if (up !== null && up.exitCode === null) {
+      // Ctrl-C: `up` stops its HTTP server, the dashboard's workload and every replica, then exits 0.
+      up.kill("SIGINT");
+      const timer = setTimeout(() => up?.kill("SIGKILL"), 20_000);
+      const code = await upExit;
+      clearTimeout(timer);
+      expect(code, upOut).toBe(0);
+      expect(upOut).toContain("stopped; the data stays");
+      expect(upOut).not.toMatch(/Warning|exited unexpectedly/);
+    }
     if (dir) rmSync(dir, { recursive: true, force: true });
     expect(errors.errors).toEqual([]);
   }, 60_000);
@@ -76,12 +97,22 @@ describe.skipIf(skip !== null)("dashboard in chromium (local cluster)", () => {
   it("shows the live cluster, runs a workload, and keeps serving Chirper with a leader killed", async () => {
     const dash = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     errors.watch(dash, "dashboard");
-    await dash.goto(`${server.url}/`);
+    await dash.goto(`${url}/`);
     await expect.poll(() => dash.textContent("#connection"), slow).toBe("live");
     expect(await dash.locator("#groups article").count()).toBe(3);
     for (const g of [0, 1, 2]) await expect.poll(() => leaderRow(dash, g).count(), slow).toBe(1);
     const commit = dash.locator("#groups article").nth(1).locator("tbody tr td.num").nth(1);
     const first = Number(await commit.textContent());
+
+    // The community × partition map: 2 communities × 2 partitions holding all 60 demo users.
+    const cells = dash.locator("#placement table tbody td");
+    await expect.poll(() => cells.count(), slow).toBe(4);
+    const users = async () => (await cells.allTextContents()).reduce((a, t) => a + Number(t), 0);
+    expect(await users()).toBe(60);
+    const together = async () =>
+      Number(/(\d+)%/.exec((await dash.textContent("#placement-score")) ?? "")?.[1] ?? "NaN");
+    const scattered = await together();
+    expect(scattered).toBeLessThan(100);
 
     // A short workload from the dashboard: real commands, counters and charts move.
     await dash.selectOption("#workload-mix", "mix");
@@ -94,6 +125,9 @@ describe.skipIf(skip !== null)("dashboard in chromium (local cluster)", () => {
     await expect
       .poll(() => dash.textContent("#workload-state"), slow)
       .toContain("No workload running (last: mix");
+    // DS-SMR moved users next to the people they follow: the map is closer to diagonal.
+    await expect.poll(together, slow).toBeGreaterThan(scattered);
+    expect(await users()).toBe(60);
     await dash.screenshot({ path: join(shots, "dashboard-cluster-workload.png"), fullPage: true });
 
     // Chirper: bob follows alice; alice's post reaches bob's timeline.
@@ -106,7 +140,7 @@ describe.skipIf(skip !== null)("dashboard in chromium (local cluster)", () => {
       [alice, "alice"],
       [bob, "bob"],
     ] as const) {
-      await page.goto(`${server.url}/chirper`);
+      await page.goto(`${url}/chirper`);
       await page.fill("#signin-name", name);
       await page.click("#adduser");
       await expect.poll(() => page.textContent("#me"), slow).toBe(name);

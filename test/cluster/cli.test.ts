@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paperBenchDefaults } from "../../src/cli/bench-command.ts";
+import { PAPER_HELP_DEFAULTS } from "../../src/cli/main.ts";
 import { freePorts } from "../../src/net/free-port.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
@@ -230,10 +232,88 @@ describe("dssmr CLI against a local cluster", () => {
     expect(refused.stderr).toContain("did not answer within 1500 ms");
   });
 
+  it("serves the dashboard of the running cluster with `dssmr dashboard`, without kill and restart", async () => {
+    expect(upOut).toContain("http     off (--no-http)");
+    const [port] = await freePorts(1);
+    const child = spawn(
+      process.execPath,
+      [BIN, "dashboard", "--config", config, "--http-port", String(port)],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    let out = "";
+    child.stderr!.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      await new Promise<void>((ready, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no dashboard:\n${out}`)), 30_000);
+        child.stdout!.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.includes("Ctrl-C stops the dashboard")) {
+            clearTimeout(timer);
+            ready();
+          }
+        });
+        void exit.then((code) => reject(new Error(`dssmr dashboard exited with ${code}:\n${out}`)));
+      });
+      const url = `http://127.0.0.1:${port}`;
+      expect(out).toContain(`dashboard ${url}/`);
+      expect(out).toContain(`chirper  ${url}/chirper`);
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("<html");
+      const timeline = await fetch(`${url}/api/users/alice/timeline`);
+      expect(await timeline.json()).toMatchObject({
+        user: "alice",
+        posts: [{ author: "bob", text: "hello from bob" }],
+      });
+      const kill = await fetch(`${url}/control/replicas/1/kill`, { method: "POST" });
+      expect(kill.status).toBe(409);
+      expect(await kill.json()).toEqual({
+        error: "this dashboard did not start the cluster: it cannot kill or restart replicas",
+      });
+      // The first server-sent snapshot: every group with its leader, and per-replica deliveries.
+      const events = await fetch(`${url}/events`);
+      const reader = events.body!.getReader();
+      let text = "";
+      while (!text.includes("\n\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      await reader.cancel();
+      const data = /^data: (.*)$/m.exec(text)?.[1];
+      const snap = JSON.parse(data ?? "null") as {
+        groups: { replicas: { role: string; delivered: number }[] }[];
+        placement: unknown;
+      };
+      expect(snap.groups).toHaveLength(3);
+      for (const g of snap.groups) {
+        expect(g.replicas[0]).toMatchObject({ role: "leader", delivered: expect.any(Number) });
+      }
+      const delivered = snap.groups.map((g) => g.replicas[0]!.delivered);
+      expect(delivered[1]! + delivered[2]!).toBeGreaterThan(0);
+      expect(snap.placement).toBeNull(); // no demo graph in this cluster
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exit).toBe(0);
+  });
+
   it("stops the cluster cleanly on Ctrl-C", async () => {
     up!.kill("SIGINT");
     expect(await upExit).toBe(0);
     expect(upOut).toContain("stopped; the data stays in");
     await expect(readFile(join(dir, "data", "pids.json"))).rejects.toThrow();
+  });
+});
+
+describe("dssmr bench --help", () => {
+  it("shows the paper defaults bench-command.ts uses (main.ts loads it only when bench runs)", () => {
+    expect(PAPER_HELP_DEFAULTS).toEqual({
+      users: paperBenchDefaults.users,
+      clientsPerPartition: paperBenchDefaults.clientsPerPartition,
+    });
   });
 });
