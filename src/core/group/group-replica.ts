@@ -191,7 +191,15 @@ export class GroupReplica<P, R, Res, Snap> {
   /** A client asks this replica's group to order `req.msg`. */
   request(req: McastRequest<P>): void {
     const { msg } = req;
-    if (validateMessage(msg) !== null || !msg.dests.includes(this.group)) return; // malformed: drop
+    // Malformed, not for us, or addressed to a group that does not exist (its timestamp would
+    // never come, and the message would block this group's deliveries for ever): drop it.
+    if (
+      validateMessage(msg) !== null ||
+      !msg.dests.includes(this.group) ||
+      !msg.dests.every((g) => this.groups.has(g))
+    ) {
+      return;
+    }
     const { client, seq } = msg;
     if (this.raft.role !== "leader") {
       this.toClient(client, {
