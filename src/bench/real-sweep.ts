@@ -1,60 +1,35 @@
-// Real-process paper sweep and the simulator calibration check: `npx tsx src/bench/real-sweep.ts [flags]`.
+// Real-process paper sweeps, and calibrated simulated ones: `npx tsx src/bench/real-sweep.ts [--backend real|sim-calibrated] [flags]`.
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Mode } from "../core/dssmr/types.ts";
-import { defaultCostModel } from "../sim/cost.ts";
 import type { ChirperWorkloadName } from "../workload/chirper-workload.ts";
 import { calibratedCostModel } from "./calibrated-cost.ts";
-import {
-  PAPER_WORKLOADS,
-  type PaperRunResult,
-  type PaperRunSpec,
-  runPaperSpec,
-  type SweepPlan,
-} from "./paper-bench.ts";
+import { PAPER_WORKLOADS, type PaperRunResult, type SweepPlan } from "./paper-bench.ts";
 import { runPaperSweep } from "./paper-run.ts";
 import { realBackend } from "./real-backend.ts";
 import { simBackend } from "./sim-backend.ts";
 
-/** One real run beside the simulator's prediction of it (same spec, graph and placement). */
-export interface CalibrationRow {
-  readonly real: PaperRunResult;
-  readonly simDefault: PaperRunResult;
-  readonly simCalibrated: PaperRunResult;
-}
+/** Label of the simulated figures that use the calibrated cost model. */
+export const CALIBRATED_LABEL = "SIMULATED, calibrated (src/bench/calibrated-cost.ts)";
 
-/** Simulated / real throughput; null when the real run completed nothing. */
-export const predictionRatio = (sim: PaperRunResult, real: PaperRunResult): number | null =>
-  real.throughput > 0 ? sim.throughput / real.throughput : null;
-
-/** The calibration table: real figures, then each cost model's prediction and its ratio. */
-export function formatCalibration(rows: readonly CalibrationRow[]): string[] {
-  const f = (x: number | null, d = 0): string => (x === null ? "-" : x.toFixed(d));
+/** CPU time per command of real runs: replicas (the oracle's share), clients, busy cores. */
+export function formatCpu(results: readonly PaperRunResult[]): string[] {
+  const f = (x: number | undefined, d: number): string => (x === undefined ? "-" : x.toFixed(d));
   const lines = [
-    "Calibration: REAL run vs the simulator's prediction (same clients, partitions, graph, placement)",
-    "system  workload  P  storage   real cmd/s  p50 ms  cpu ms/cmd | sim default cmd/s  ratio  p50 ms | sim calibrated cmd/s  ratio  p50 ms",
+    "CPU per completed command (ms, measured part; /proc utime+stime of every replica process):",
+    "system  workload  P   replicas  (oracle)  clients  busy cores: replicas + clients",
   ];
-  for (const { real, simDefault, simCalibrated } of rows) {
+  for (const r of results) {
+    const e = r.extra;
     lines.push(
       [
-        (real.mode === "dssmr" ? "DS-SMR" : "S-SMR").padEnd(6),
-        real.workload.padEnd(8),
-        String(real.partitions).padStart(2),
-        (real.label?.includes("fsync") === true && !real.label.includes("no fsync")
-          ? "disk"
-          : "memory"
-        ).padEnd(8),
-        f(real.throughput).padStart(11),
-        f(real.p50Ms, 1).padStart(7),
-        f(real.extra.replicaCpuMsPerCmd ?? null, 3).padStart(11),
-        "|",
-        f(simDefault.throughput).padStart(17),
-        f(predictionRatio(simDefault, real), 2).padStart(6),
-        f(simDefault.p50Ms, 1).padStart(7),
-        "|",
-        f(simCalibrated.throughput).padStart(20),
-        f(predictionRatio(simCalibrated, real), 2).padStart(6),
-        f(simCalibrated.p50Ms, 1).padStart(7),
+        (r.mode === "dssmr" ? "DS-SMR" : "S-SMR").padEnd(6),
+        r.workload.padEnd(8),
+        String(r.partitions).padStart(2),
+        f(e.replicaCpuMsPerCmd, 3).padStart(9),
+        f(e.oracleCpuMsPerCmd, 3).padStart(9),
+        f(e.clientCpuMsPerCmd, 3).padStart(8),
+        `${f(e.replicaCores, 2)} + ${f(e.clientCores, 2)}`.padStart(14),
       ].join(" "),
     );
   }
@@ -65,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
+      backend: { type: "string", default: "real" },
       storage: { type: "string", default: "memory,disk" },
       workload: { type: "string", default: "timeline,mix" },
       systems: { type: "string", default: "dssmr,ssmr" },
@@ -78,20 +54,17 @@ async function main(argv: readonly string[]): Promise<number> {
       seed: { type: "string", default: "1" },
       tag: { type: "string", default: "real" },
       out: { type: "string", default: "bench/results" },
-      calibrate: { type: "boolean", default: false },
-      "sim-duration": { type: "string", default: "3000" },
     },
   });
   const list = (s: string): string[] => s.split(",").filter((x) => x !== "");
-  const workloads = list(values.workload).map((w) => {
+  const workloads = list(values.workload).map((w): ChirperWorkloadName => {
     const found = PAPER_WORKLOADS.find((x) => x === w);
     if (found === undefined) throw new Error(`unknown workload ${w}`);
-    return found as ChirperWorkloadName;
+    return found;
   });
   const modes = list(values.systems).map((m): Mode => (m === "ssmr" ? "ssmr" : "dssmr"));
   const durationMs = Number(values.duration);
-  const policy = values.policy === "random" ? "random" : "most";
-  const plan = (): SweepPlan => ({
+  const plan: SweepPlan = {
     base: {
       locality: "strong",
       crossFraction: 0,
@@ -100,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
       durationMs,
       windowMs: Number(values.window),
       warmupFraction: Number(values.warmup) / durationMs,
-      policy,
+      policy: values.policy === "random" ? "random" : "most",
       retryThreshold: 3,
       seed: Number(values.seed),
       graphSeed: Number(values.seed),
@@ -108,73 +81,40 @@ async function main(argv: readonly string[]): Promise<number> {
     modes,
     workloads,
     partitions: list(values.partitions).map(Number),
-  });
-  const err = (l: string): void => {
-    process.stderr.write(`${l}\n`);
   };
-  const out = (l: string): void => {
-    process.stdout.write(`${l}\n`);
+  const io = {
+    out: (l: string): void => {
+      process.stdout.write(`${l}\n`);
+    },
+    progress: (l: string): void => {
+      process.stderr.write(`${l}\n`);
+    },
   };
-  const rows: CalibrationRow[] = [];
-  const simDefault = simBackend({ workload: "cluster-demo" });
-  const simCal = simBackend({
-    workload: "cluster-demo",
-    cost: calibratedCostModel,
-    label: "SIMULATED, calibrated",
-  });
-  for (const storage of list(values.storage)) {
-    const memory = storage === "memory";
-    const tag = `${values.tag}-${storage}`;
-    const { results } = await runPaperSweep(plan(), realBackend({ memory, log: err }), {
-      out,
-      progress: err,
+  const command = `npx tsx src/bench/real-sweep.ts ${argv.join(" ")}`.trim();
+  if (values.backend === "sim-calibrated") {
+    // The paper's setup (users placed at random) in the simulator, calibrated cost model.
+    await runPaperSweep(plan, simBackend({ cost: calibratedCostModel, label: CALIBRATED_LABEL }), {
+      ...io,
       series: false,
       dir: values.out,
-      tag,
-      charts: false,
-      command: `npx tsx src/bench/real-sweep.ts ${argv.join(" ")}`.trim(),
+      tag: values.tag,
+      charts: true,
+      command,
     });
-    for (const r of results) {
-      out(
-        `  [REAL ${storage}] ${r.mode} ${r.workload} P=${r.partitions}: cpu ms/cmd replicas ${r.extra.replicaCpuMsPerCmd?.toFixed(3)} (oracle ${r.extra.oracleCpuMsPerCmd?.toFixed(3)}), clients ${r.extra.clientCpuMsPerCmd?.toFixed(3)}; cores busy: replicas ${r.extra.replicaCores?.toFixed(2)}, clients ${r.extra.clientCores?.toFixed(2)}; errors ${r.extra.errors}`,
-      );
-      if (!values.calibrate) continue;
-      // The prediction: the same deployment and clients, a shorter simulated run (no moves to
-      // wait for: users start in their community's partition).
-      const spec: PaperRunSpec = {
-        ...r,
-        durationMs: Number(values["sim-duration"]),
-        windowMs: 100,
-        warmupFraction: 0.4,
-      };
-      const a = await runPaperSpec(
-        spec,
-        memory
-          ? simBackend({
-              workload: "cluster-demo",
-              cost: { ...defaultCostModel, fsyncLatency: 0 },
-              label: "SIMULATED, default cost model (no fsync)",
-            })
-          : simDefault,
-      );
-      // The calibrated model has a memory variant (no fsync) and a disk one.
-      const b = await runPaperSpec(
-        spec,
-        memory
-          ? simBackend({
-              workload: "cluster-demo",
-              cost: { ...calibratedCostModel, fsyncLatency: 0 },
-              label: "SIMULATED, calibrated (no fsync)",
-            })
-          : simCal,
-      );
-      rows.push({ real: r, simDefault: a, simCalibrated: b });
-      err(
-        `  calibration: sim default ${a.throughput.toFixed(0)}, calibrated ${b.throughput.toFixed(0)} cmd/s`,
-      );
-    }
+    return 0;
   }
-  if (rows.length > 0) for (const l of ["", ...formatCalibration(rows)]) out(l);
+  for (const storage of list(values.storage)) {
+    const memory = storage === "memory";
+    const { results } = await runPaperSweep(plan, realBackend({ memory, log: io.progress }), {
+      ...io,
+      series: false,
+      dir: values.out,
+      tag: `${values.tag}-${storage}`,
+      charts: false,
+      command,
+    });
+    for (const l of formatCpu(results)) io.out(l);
+  }
   return 0;
 }
 

@@ -1,10 +1,14 @@
 // The real back end's pure parts (config, /proc CPU, calibration table) and the simulator's cluster-demo workload; one real run is opt-in.
 import { describe, expect, it } from "vitest";
-import { calibratedCostModel } from "../../src/bench/calibrated-cost.ts";
+import {
+  calibratedCostModel,
+  modeledCpuMsPerCommand,
+  scaledCostModel,
+} from "../../src/bench/calibrated-cost.ts";
 import { type PaperRunSpec, runPaperSpec } from "../../src/bench/paper-bench.ts";
 import { label } from "../../src/bench/paper-report.ts";
 import { benchClusterConfig, procCpuMs, realBackend } from "../../src/bench/real-backend.ts";
-import { formatCalibration, predictionRatio } from "../../src/bench/real-sweep.ts";
+import { CALIBRATED_LABEL, formatCpu } from "../../src/bench/real-sweep.ts";
 import { simBackend } from "../../src/bench/sim-backend.ts";
 
 const spec: PaperRunSpec = {
@@ -61,19 +65,34 @@ describe("simulator on the real cluster's workload", () => {
     const b = simBackend({
       workload: "cluster-demo",
       cost: calibratedCostModel,
-      label: "SIMULATED, calibrated",
+      label: CALIBRATED_LABEL,
     });
     const r = await runPaperSpec(spec, b);
     expect(r.completed).toBeGreaterThan(0);
-    expect(label(r)).toBe("SIMULATED, calibrated");
+    expect(label(r)).toBe(CALIBRATED_LABEL);
     // Users start in their community's partition: nothing needs to move under strong locality.
     expect(r.moves).toBe(0);
-    expect(predictionRatio(r, { ...r, throughput: r.throughput / 2 })).toBeCloseTo(2);
-    const lines = formatCalibration([
-      { real: { ...r, simulated: false }, simDefault: r, simCalibrated: r },
-    ]);
+    const lines = formatCpu([{ ...r, extra: { ...r.extra, replicaCpuMsPerCmd: 0.25 } }]);
     expect(lines).toHaveLength(3);
-    expect(lines[2]).toContain("1.00");
+    expect(lines[2]).toContain("0.250");
+  });
+
+  it("charges CPU per command from message counts, and scales models", () => {
+    const cost = { cpuPerInput: 0.01, cpuPerCommand: 0.002, cpuPerSend: 0.005, fsyncLatency: 0.45 };
+    // 10 raft + 2 client messages for 1 command at 3 replicas: 11 * 0.015 + 3 * 0.002.
+    const t = {
+      raftMessages: 10,
+      interGroupMessages: 0,
+      clientMessages: 2,
+      completed: 1,
+      consults: 0,
+      replicas: 3,
+    };
+    expect(modeledCpuMsPerCommand(cost, t)).toBeCloseTo(0.171);
+    expect(modeledCpuMsPerCommand(cost, { ...t, completed: 0 })).toBe(0);
+    const s = scaledCostModel(cost, 2, 0.35);
+    expect(s.cpuPerInput).toBeCloseTo(0.02);
+    expect(s.fsyncLatency).toBe(0.35);
   });
 });
 
