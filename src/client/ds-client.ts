@@ -5,7 +5,7 @@ import type { PartitionedApp } from "../core/dssmr/app.ts";
 import { ClientProxy, type ProxyResult, type ProxyStats } from "../core/dssmr/proxy.ts";
 import type { DsReply } from "../core/dssmr/types.ts";
 import { InputError } from "../core/errors.ts";
-import type { McastResponse } from "../core/group/wire.ts";
+import type { McastResponse, QueryResponse } from "../core/group/wire.ts";
 import type { ClientId, ReplicaId } from "../core/ids.ts";
 import { Transport } from "../net/transport.ts";
 import { randomClientId } from "./client-id.ts";
@@ -46,13 +46,13 @@ interface Waiter<Res> {
   readonly cleanup: () => void;
 }
 
-const isResponse = (v: unknown): v is McastResponse<unknown> => {
+const isResponse = (v: unknown): v is McastResponse<unknown> | QueryResponse<unknown> => {
   if (typeof v !== "object" || v === null) return false;
   const m = v as Record<string, unknown>;
   return (
-    (m.type === "mcast-reply" || m.type === "mcast-redirect") &&
     Number.isInteger(m.group) &&
-    Number.isInteger(m.seq)
+    (((m.type === "mcast-reply" || m.type === "mcast-redirect") && Number.isInteger(m.seq)) ||
+      (m.type === "query-reply" && Number.isInteger(m.id)))
   );
 };
 
@@ -102,6 +102,7 @@ export class DsClient<Cmd, Res> {
         policy: config.tunables.policy,
         timeoutTicks: Math.max(1, Math.ceil(retransmitMs / tickMs)),
         maxInFlight: opts.maxInFlight ?? 16,
+        queries: true,
       },
       app,
       opts.random ?? Math.random,
@@ -203,7 +204,10 @@ export class DsClient<Cmd, Res> {
 
   private onMessage(from: number, msg: unknown): void {
     if (this.closed || !isResponse(msg)) return;
-    this.proxy.receive(msg as McastResponse<DsReply<Res>>, from as ReplicaId);
+    this.proxy.receive(
+      msg as McastResponse<DsReply<Res>> | QueryResponse<DsReply<Res>>,
+      from as ReplicaId,
+    );
     this.pump();
   }
 

@@ -215,6 +215,12 @@ export function collectDsSamples(
         labels,
       ),
       counter(
+        "dssmr_oracle_queries_total",
+        "Location queries this replica answered outside the log.",
+        stats.queries,
+        labels,
+      ),
+      counter(
         "dssmr_oracle_moves_total",
         "Moves applied to the oracle's map.",
         stats.moves,

@@ -1,6 +1,6 @@
 // Sorts what arrives from the network into the replica's inputs, dropping anything malformed.
 import type { GroupRaftMessage } from "../core/group/group-replica.ts";
-import type { InterGroupMessage, McastRequest } from "../core/group/wire.ts";
+import type { InterGroupMessage, McastRequest, QueryRequest } from "../core/group/wire.ts";
 import type { ReplicaId } from "../core/ids.ts";
 import { validateMessage } from "../core/multicast/message.ts";
 import type { McastMessage } from "../core/multicast/types.ts";
@@ -10,6 +10,7 @@ import type { StatusRequest } from "./status.ts";
 export type Inbound<P, R, Res, Snap> =
   | { readonly kind: "step"; readonly msg: GroupRaftMessage<P, R, Res, Snap> }
   | { readonly kind: "request"; readonly req: McastRequest<P> }
+  | { readonly kind: "query"; readonly req: QueryRequest<P> }
   | { readonly kind: "receive"; readonly msg: InterGroupMessage<P, R>; readonly from: ReplicaId }
   | { readonly kind: "status"; readonly req: StatusRequest; readonly from: number };
 
@@ -110,6 +111,11 @@ export function classify<P, R, Res, Snap>(
   if (type === "mcast") {
     if (!isMcastMessage(msg.msg)) return null;
     return { kind: "request", req: msg as unknown as McastRequest<P> };
+  }
+  if (type === "query") {
+    // The app checks the payload; the envelope must name a client and an id.
+    if (!isNat(msg.client) || !isNat(msg.id) || !("payload" in msg)) return null;
+    return { kind: "query", req: msg as unknown as QueryRequest<P> };
   }
   if (type === "channel" || type === "channel-ack") {
     if (!roles.isReplica(from) || !isNat(msg.from) || !isNat(msg.to)) return null;

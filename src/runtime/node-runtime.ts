@@ -267,6 +267,10 @@ export class NodeRuntime<P, R, Res, Snap> {
             c.inputs++;
             replica.request(input.req);
             break;
+          case "query":
+            c.inputs++;
+            replica.query(input.req);
+            break;
           case "receive":
             c.inputs++;
             replica.receive(input.msg, input.from);

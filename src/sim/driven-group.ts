@@ -6,7 +6,7 @@ import type {
   GroupReplica,
   GroupSnapshot,
 } from "../core/group/group-replica.ts";
-import type { InterGroupMessage, McastRequest } from "../core/group/wire.ts";
+import type { InterGroupMessage, McastRequest, QueryRequest } from "../core/group/wire.ts";
 import type { ReplicaId } from "../core/ids.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import type { DrivenReplica } from "./sim-node.ts";
@@ -14,7 +14,11 @@ import type { DrivenReplica } from "./sim-node.ts";
 /** Anything a group replica can receive, with its sender. */
 export interface GroupInput<P, R, Res, Snap> {
   readonly from: number;
-  readonly msg: GroupRaftMessage<P, R, Res, Snap> | McastRequest<P> | InterGroupMessage<P, R>;
+  readonly msg:
+    | GroupRaftMessage<P, R, Res, Snap>
+    | McastRequest<P>
+    | QueryRequest<P>
+    | InterGroupMessage<P, R>;
 }
 
 /** A group replica behind the simulator's DrivenReplica interface. */
@@ -40,6 +44,7 @@ export class DrivenGroupReplica<P, R, Res, Snap>
 
   input({ from, msg }: GroupInput<P, R, Res, Snap>): void {
     if (msg.type === "mcast") this.core.request(msg);
+    else if (msg.type === "query") this.core.query(msg);
     else if (msg.type === "channel" || msg.type === "channel-ack") {
       this.core.receive(msg, from as ReplicaId);
     } else this.core.step(msg);

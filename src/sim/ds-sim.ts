@@ -305,11 +305,13 @@ export function runDsSimulation<Cmd, Res, Val>(
   const flushClient = (addr: number): void => {
     const c = clients.get(addr)!;
     for (const { to, msg } of c.proxy.takeSends()) {
-      const m = msg.msg;
-      const key = `${m.client}.${m.seq}`;
-      if (!seenMessages.has(key)) {
-        seenMessages.add(key);
-        mcastChecker.onSend(key, addr, m.seq, m.dests);
+      if (msg.type === "mcast") {
+        const m = msg.msg;
+        const key = `${m.client}.${m.seq}`;
+        if (!seenMessages.has(key)) {
+          seenMessages.add(key);
+          mcastChecker.onSend(key, addr, m.seq, m.dests);
+        }
       }
       traffic.clientMessages++;
       world.send(addr, to, msg);

@@ -1,6 +1,6 @@
 // The world handlers every simulation of multicast groups shares: route inputs, run, finish, crash.
 import type { GroupAdvance, GroupReady, GroupSnapshot } from "../core/group/group-replica.ts";
-import type { McastResponse } from "../core/group/wire.ts";
+import type { McastResponse, QueryResponse } from "../core/group/wire.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import type { DrivenGroupReplica, GroupInput } from "./driven-group.ts";
 import type { GroupConsensusChecks } from "./group-checks.ts";
@@ -18,12 +18,15 @@ export type GroupNode<P, R, Res, Snap> = SimNode<
 >;
 
 /** Everything that travels in a simulation of groups. */
-export type GroupWire<P, R, Res, Snap> = GroupInput<P, R, Res, Snap>["msg"] | McastResponse<Res>;
+export type GroupWire<P, R, Res, Snap> =
+  | GroupInput<P, R, Res, Snap>["msg"]
+  | McastResponse<Res>
+  | QueryResponse<Res>;
 
 /** What a particular simulation adds to the shared handling. */
 export interface GroupHooks<P, R, Res, Snap, E> {
   /** A group answered a client. */
-  response(to: number, from: number, msg: McastResponse<Res>): void;
+  response(to: number, from: number, msg: McastResponse<Res> | QueryResponse<Res>): void;
   /** A replica finished a Ready: what it applied and handed its app (after consensus checks). */
   applied(
     node: GroupNode<P, R, Res, Snap>,
@@ -65,7 +68,11 @@ export function groupHandlers<P, R, Res, Snap, E>(
   };
   return {
     deliver(to, from, msg) {
-      if (msg.type === "mcast-reply" || msg.type === "mcast-redirect") {
+      if (
+        msg.type === "mcast-reply" ||
+        msg.type === "mcast-redirect" ||
+        msg.type === "query-reply"
+      ) {
         hooks.response(to, from, msg);
         return;
       }

@@ -329,7 +329,9 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   };
 
   const handlers = groupHandlers(world, checks, traffic, {
-    response: onResponse,
+    response: (to, from, msg) => {
+      if (msg.type !== "query-reply") onResponse(to, from, msg);
+    },
     applied(node, rd, adv) {
       const g = groupOf.get(node.id)!;
       for (const e of rd.raft.committed) {

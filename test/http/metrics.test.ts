@@ -185,6 +185,7 @@ describe("collectors", () => {
       ...collectDsSamples(
         {
           consults: 4,
+          queries: 0,
           moves: 3,
           staleMoves: 1,
           creates: 2,
@@ -214,6 +215,7 @@ describe("collectors", () => {
         submitted: 5,
         completed: 5,
         consults: 2,
+        queries: 1,
         cacheHits: 3,
         cacheMisses: 2,
         moves: 1,

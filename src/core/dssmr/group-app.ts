@@ -55,6 +55,7 @@ export function createDsGroupApp<Cmd, Res, Val>(
       deliver: (m: McastMessage<DsPayload<Cmd>>, ts: Timestamp, ctx: Ctx) =>
         oracle.deliver(m, ts, ctx),
       receive: (from: GroupId, r: DsRelay<Val>, ctx: Ctx) => oracle.receive(from, r, ctx),
+      query: (payload: DsPayload<Cmd>) => oracle.query(payload),
       snapshot: () => ({ role: "oracle", state: oracle.snapshot() }),
       restore: (s: DsGroupSnapshot<Cmd, Val>) => {
         if (s.role === "oracle") oracle.restore(s.state);

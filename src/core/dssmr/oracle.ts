@@ -11,6 +11,8 @@ import { malformed } from "./well-formed.ts";
 /** Counters the oracle keeps (replicated). */
 export interface OracleCounters {
   consults: number;
+  /** Location queries answered outside the log (counted by the replica that answered). */
+  queries: number;
   moves: number;
   staleMoves: number;
   creates: number;
@@ -50,6 +52,7 @@ export class OracleApp<Cmd, Res, Val>
   private readonly queue = new ExecQueue<Cmd, Val>();
   private counters: OracleCounters = {
     consults: 0,
+    queries: 0,
     moves: 0,
     staleMoves: 0,
     creates: 0,
@@ -93,6 +96,26 @@ export class OracleApp<Cmd, Res, Val>
     const out = new Map<PartitionId, number>(this.deployment.partitions.map((p) => [p, 0]));
     for (const p of this.map.values()) out.set(p, (out.get(p) ?? 0) + 1);
     return out;
+  }
+
+  /**
+   * Where an access command's variables live, from the current map, outside the log. A stale
+   * answer is harmless: a partition runs an access only if every variable is local, and answers
+   * `retry` otherwise. Anything else (a variable unknown here, creates, deletes) is a decision
+   * that must be ordered, so the answer is null and the client multicasts its consult.
+   */
+  query(payload: DsPayload<Cmd>): DsReply<Res> | null {
+    if (payload === null || typeof payload !== "object" || payload.type !== "consult") return null;
+    if (this.app.validate(payload.cmd) !== null || !Array.isArray(payload.vars)) return null;
+    if (this.app.classify(payload.cmd).kind !== "access") return null;
+    const locations: [VarId, PartitionId][] = [];
+    for (const v of payload.vars) {
+      const p = typeof v === "string" ? this.map.get(v) : undefined;
+      if (p === undefined) return null;
+      locations.push([v, p]);
+    }
+    this.counters.queries++;
+    return { type: "prophecy", prophecy: { kind: "locations", locations } };
   }
 
   deliver(msg: McastMessage<DsPayload<Cmd>>, ts: Timestamp, ctx: Ctx<Res, Val>): void {

@@ -1,6 +1,6 @@
 // The DS-SMR client proxy: cache, consults, moves, retries and the S-SMR fallback, sans-IO.
 import { ConfigError, InputError } from "../errors.ts";
-import type { McastRequest, McastResponse } from "../group/wire.ts";
+import type { McastRequest, McastResponse, QueryRequest, QueryResponse } from "../group/wire.ts";
 import type { ClientId, GroupId, ReplicaId } from "../ids.ts";
 import type { McastMessage } from "../multicast/types.ts";
 import type { PartitionedApp } from "./app.ts";
@@ -29,6 +29,8 @@ export interface ProxyOptions {
   readonly timeoutTicks: number;
   /** Most messages in flight; the groups remember this many answers per client. */
   readonly maxInFlight: number;
+  /** Ask an oracle replica for locations outside the log before consulting through it. */
+  readonly queries: boolean;
 }
 
 /**
@@ -41,13 +43,17 @@ export const defaultProxyOptions = {
   policy: "most" as DestinationPolicy,
   timeoutTicks: 20,
   maxInFlight: 16,
+  queries: true,
 };
 
 /** Counters a proxy keeps: what the paper never reported and we do. */
 export interface ProxyStats {
   submitted: number;
   completed: number;
+  /** Consults multicast to the oracle (ordered). */
   consults: number;
+  /** Location queries answered outside the oracle's log. */
+  queries: number;
   cacheHits: number;
   cacheMisses: number;
   moves: number;
@@ -65,6 +71,7 @@ export function emptyProxyStats(): ProxyStats {
     submitted: 0,
     completed: 0,
     consults: 0,
+    queries: 0,
     cacheHits: 0,
     cacheMisses: 0,
     moves: 0,
@@ -133,7 +140,13 @@ export class ClientProxy<Cmd, Res> {
   private readonly backlog: McastMessage<DsPayload<Cmd>>[] = [];
   private readonly commands = new Map<number, CommandState<Cmd>>();
   private readonly bySeq = new Map<number, number>();
-  private sends: { to: ReplicaId; msg: McastRequest<DsPayload<Cmd>> }[] = [];
+  private sends: {
+    to: ReplicaId;
+    msg: McastRequest<DsPayload<Cmd>> | QueryRequest<DsPayload<Cmd>>;
+  }[] = [];
+  /** Location queries in flight: query id → the command and how long it has waited. */
+  private readonly queries = new Map<number, { readonly command: number; elapsed: number }>();
+  private nextQuery = 1;
   private results: ProxyResult<Res>[] = [];
   private seq = 0;
   private nextId = 1;
@@ -198,7 +211,11 @@ export class ClientProxy<Cmd, Res> {
   }
 
   /** An answer or a redirect from replica `from`. */
-  receive(resp: McastResponse<DsReply<Res>>, from: ReplicaId): void {
+  receive(resp: McastResponse<DsReply<Res>> | QueryResponse<DsReply<Res>>, from: ReplicaId): void {
+    if (resp.type === "query-reply") {
+      this.onQueryReply(resp.id, resp.result);
+      return;
+    }
     const out = this.outgoing.get(resp.seq);
     if (resp.type === "mcast-redirect") {
       if (out === undefined || !out.waiting.has(resp.group)) return;
@@ -226,6 +243,12 @@ export class ClientProxy<Cmd, Res> {
 
   /** One unit of time: retransmit what has waited too long. */
   tick(): void {
+    for (const [id, q] of this.queries) {
+      if (++q.elapsed < this.options.timeoutTicks) continue;
+      // No answer: that oracle replica may be gone; ask through the log instead.
+      this.rotate(ORACLE);
+      this.onQueryReply(id, null);
+    }
     for (const out of this.outgoing.values()) {
       if (++out.elapsed < this.options.timeoutTicks) continue;
       out.elapsed = 0;
@@ -238,7 +261,10 @@ export class ClientProxy<Cmd, Res> {
   }
 
   /** Messages to send, each to one replica. */
-  takeSends(): { to: ReplicaId; msg: McastRequest<DsPayload<Cmd>> }[] {
+  takeSends(): {
+    to: ReplicaId;
+    msg: McastRequest<DsPayload<Cmd>> | QueryRequest<DsPayload<Cmd>>;
+  }[] {
     const s = this.sends;
     this.sends = [];
     return s;
@@ -314,8 +340,41 @@ export class ClientProxy<Cmd, Res> {
       }
       this.stats.cacheMisses++;
     }
+    if (kind.kind === "access" && this.options.queries) {
+      // Ask one oracle replica where the variables are, outside the log: a stale answer only
+      // costs a retry. Decisions (an unknown variable) still go through the log.
+      const id = this.nextQuery++;
+      this.queries.set(id, { command: c.id, elapsed: 0 });
+      this.stats.queries++;
+      const to = this.guess.get(ORACLE);
+      if (to !== undefined) {
+        this.stats.messages++;
+        const payload: DsPayload<Cmd> = { type: "consult", cmd: c.cmd, vars: c.vars };
+        this.sends.push({ to, msg: { type: "query", client: this.options.client, id, payload } });
+      }
+      return;
+    }
+    this.consult(c);
+  }
+
+  /** Multicasts a consult to the oracle: ordered, so its answer may be a decision. */
+  private consult(c: CommandState<Cmd>): void {
     this.stats.consults++;
     this.ask(c, [ORACLE], { type: "consult", cmd: c.cmd, vars: c.vars }, ORACLE);
+  }
+
+  /** A location query was answered (null: not answerable outside the log, or timed out). */
+  private onQueryReply(id: number, result: DsReply<Res> | null): void {
+    const q = this.queries.get(id);
+    if (q === undefined) return;
+    this.queries.delete(id);
+    const c = this.commands.get(q.command);
+    if (c === undefined) return;
+    if (result?.type === "prophecy" && result.prophecy.kind === "locations") {
+      this.onProphecy(c, result.prophecy);
+    } else {
+      this.consult(c);
+    }
   }
 
   private onProphecy(c: CommandState<Cmd>, prophecy: Prophecy): void {

@@ -22,6 +22,12 @@ export interface GroupApp<P, R, Res, Snap> {
   deliver(msg: McastMessage<P>, ts: Timestamp, ctx: GroupContext<R, Res>): void;
   /** A reliable message from another group. */
   receive(from: GroupId, payload: R, ctx: GroupContext<R, Res>): void;
+  /**
+   * Optional: answers a query from the current state, without ordering it (the answer may be
+   * stale; use it only where a stale answer is harmless). Null: the question must be ordered.
+   * Must not change the state.
+   */
+  query?(payload: P): Res | null;
   /** A serialisable copy of the state, unaffected by later changes. */
   snapshot(): Snap;
   /** Replaces the state with a snapshot's. */

@@ -14,7 +14,13 @@ import { Raft } from "../raft/raft.ts";
 import type { RaftMessage, RaftOptions, RaftStorageState, Ready } from "../raft/types.ts";
 import { type SessionSnapshot, SessionTable } from "../replica/sessions.ts";
 import type { GroupApp, GroupContext } from "./app.ts";
-import type { InterGroupMessage, McastRequest, McastResponse } from "./wire.ts";
+import type {
+  InterGroupMessage,
+  McastRequest,
+  McastResponse,
+  QueryRequest,
+  QueryResponse,
+} from "./wire.ts";
 
 /** Tunables of a group replica. */
 export interface GroupReplicaOptions {
@@ -65,7 +71,11 @@ export type GroupStorageState<P, R, Res, Snap> = RaftStorageState<
 /** A message for another replica (of another group) or for a client. */
 export type GroupSend<P, R, Res> =
   | { readonly kind: "replica"; readonly to: ReplicaId; readonly msg: InterGroupMessage<P, R> }
-  | { readonly kind: "client"; readonly to: ClientId; readonly msg: McastResponse<Res> };
+  | {
+      readonly kind: "client";
+      readonly to: ClientId;
+      readonly msg: McastResponse<Res> | QueryResponse<Res>;
+    };
 
 /** One unit of work for the driver: persist, send, then `advance(ready)`. */
 export interface GroupReady<P, R, Res, Snap> {
@@ -224,6 +234,18 @@ export class GroupReplica<P, R, Res, Snap> {
     }
     if (verdict.kind === "stale" || this.mcast.isKnown(client, seq)) return; // already ordered here
     this.raft.propose({ kind: "start", msg }); // a full queue drops it: the client retransmits
+  }
+
+  /** A client's query: answered at once from this replica's applied state, or null. */
+  query(req: QueryRequest<P>): void {
+    const result = this.app.query?.(req.payload) ?? null;
+    this.toClient(req.client, {
+      type: "query-reply",
+      group: this.group,
+      client: req.client,
+      id: req.id,
+      result,
+    });
   }
 
   /** A message from a replica of another group. */
@@ -443,7 +465,7 @@ export class GroupReplica<P, R, Res, Snap> {
     this.leaderGuess.set(group, replicas[(i + 1) % replicas.length]!);
   }
 
-  private toClient(client: ClientId, msg: McastResponse<Res>): void {
+  private toClient(client: ClientId, msg: McastResponse<Res> | QueryResponse<Res>): void {
     this.sends.push({ kind: "client", to: client, msg });
   }
 }

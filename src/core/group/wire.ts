@@ -8,6 +8,26 @@ export interface McastRequest<P> {
   readonly msg: McastMessage<P>;
 }
 
+/**
+ * A client asks one replica a question its app may answer from its current state, outside the
+ * log (a hint that need not be linearizable, e.g. where variables live). `id` matches the answer.
+ */
+export interface QueryRequest<P> {
+  readonly type: "query";
+  readonly client: ClientId;
+  readonly id: number;
+  readonly payload: P;
+}
+
+/** The answer to a query; `result` null when the question must be ordered through the log. */
+export interface QueryResponse<Res> {
+  readonly type: "query-reply";
+  readonly group: GroupId;
+  readonly client: ClientId;
+  readonly id: number;
+  readonly result: Res | null;
+}
+
 /** What a group answers a client. */
 export type McastResponse<Res> =
   | {
