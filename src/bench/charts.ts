@@ -1,4 +1,4 @@
-// SVG charts of paper-benchmark results, drawn with vega-lite and rendered by vega in Node.
+// Charts of paper-benchmark results, drawn with vega-lite, rendered to SVG by vega in Node and to PNG by resvg.
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { PaperRunResult } from "./paper-bench.ts";
@@ -12,6 +12,28 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+/** Font of the PNG renderings (the SVGs name none; Debian ships DejaVu). */
+export const PNG_FONT = "DejaVu Sans";
+
+/**
+ * Renders an SVG document to PNG with resvg (twice the SVG's size, white background); null when
+ * @resvg/resvg-js (a native binary) cannot be loaded on this machine.
+ */
+export async function svgToPng(svg: string): Promise<Buffer | null> {
+  let mod: typeof import("@resvg/resvg-js");
+  try {
+    mod = await import("@resvg/resvg-js");
+  } catch {
+    return null;
+  }
+  const resvg = new mod.Resvg(svg, {
+    background: "white",
+    fitTo: { mode: "zoom", value: 2 },
+    font: { defaultFontFamily: PNG_FONT, loadSystemFonts: true },
+  });
+  return resvg.render().asPng();
 }
 
 const simTag = (rs: readonly PaperRunResult[]): string =>

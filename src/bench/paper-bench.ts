@@ -336,16 +336,18 @@ export function sweepSpecs(plan: SweepPlan): PaperRunSpec[] {
   return specs;
 }
 
-/** Runs a sweep one spec after another, reporting each result as it arrives. */
+/** Runs a sweep one spec after another, announcing each run and reporting each result as it arrives. */
 export async function runSweep(
   plan: SweepPlan,
   backend: BenchBackend,
   onResult: (r: PaperRunResult, index: number, total: number) => void = () => {},
+  onStart: (spec: PaperRunSpec, index: number, total: number) => void = () => {},
 ): Promise<PaperRunResult[]> {
   const specs = sweepSpecs(plan);
   for (const s of specs) validateSpec(s);
   const out: PaperRunResult[] = [];
   for (const [i, spec] of specs.entries()) {
+    onStart(spec, i, specs.length);
     const r = await runPaperSpec(spec, backend);
     out.push(r);
     onResult(r, i, specs.length);

@@ -205,3 +205,69 @@ export function formatSeries(r: PaperRunResult): string[] {
   }
   return lines;
 }
+
+/**
+ * Table I in Markdown (strong-locality runs): one row per (workload, system), a column per
+ * partition count holding "ours / the paper's", the scaling from the first to the last count,
+ * then the DS-SMR / S-SMR ratio per workload, and a per-run table of latency and counters.
+ */
+export function formatTableIMarkdown(results: readonly PaperRunResult[]): string[] {
+  const strong = results.filter((r) => r.locality === "strong");
+  if (strong.length === 0) return [];
+  const parts = [...new Set(strong.map((r) => r.partitions))].sort((a, b) => a - b);
+  const workloads = [...new Set(strong.map((r) => r.workload))];
+  const fmt = (x: number | undefined): string =>
+    x === undefined ? "–" : Math.round(x).toLocaleString("en-US");
+  const lines = [
+    `Commands/s, strong locality: **ours** / the paper's (${label(strong[0]!)} / real, 2016 hardware).`,
+    "",
+    `| workload | system | ${parts.map((p) => `${p} part.`).join(" | ")} | scaling ${parts[0]}→${parts.at(-1)} (paper) |`,
+    `|---|---|${parts.map(() => "---:").join("|")}|---:|`,
+  ];
+  for (const w of workloads) {
+    for (const m of ["ssmr", "dssmr"] as const) {
+      const row = strong.filter((r) => r.workload === w && r.mode === m);
+      if (row.length === 0) continue;
+      const at = (p: number | undefined): number | undefined =>
+        row.find((r) => r.partitions === p)?.throughput;
+      const cells = parts.map((p) => `**${fmt(at(p))}** / ${fmt(PAPER_TABLE_I[w][m][p])}`);
+      const a = at(parts[0]);
+      const b = at(parts.at(-1));
+      const pa = PAPER_TABLE_I[w][m][parts[0]!];
+      const pb = PAPER_TABLE_I[w][m][parts.at(-1)!];
+      const ours = a !== undefined && b !== undefined && a > 0 ? `${(b / a).toFixed(2)}×` : "–";
+      const paper = pa !== undefined && pb !== undefined ? ` (${(pb / pa).toFixed(2)}×)` : "";
+      lines.push(
+        `| ${workloadName(w)} | ${systemName(m)} | ${cells.join(" | ")} | ${ours}${paper} |`,
+      );
+    }
+  }
+  lines.push("", "DS-SMR / S-SMR throughput: **ours** (the paper's).", "");
+  lines.push(`| workload | ${parts.map((p) => `${p} part.`).join(" | ")} |`);
+  lines.push(`|---|${parts.map(() => "---:").join("|")}|`);
+  for (const w of workloads) {
+    const cells = parts.map((p) => {
+      const d = strong.find((r) => r.workload === w && r.mode === "dssmr" && r.partitions === p);
+      const s = strong.find((r) => r.workload === w && r.mode === "ssmr" && r.partitions === p);
+      const pd = PAPER_TABLE_I[w].dssmr[p];
+      const ps = PAPER_TABLE_I[w].ssmr[p];
+      const ours = d && s && s.throughput > 0 ? (d.throughput / s.throughput).toFixed(2) : "–";
+      const paper = pd !== undefined && ps !== undefined ? (pd / ps).toFixed(2) : "–";
+      return `**${ours}** (${paper})`;
+    });
+    lines.push(`| ${workloadName(w)} | ${cells.join(" | ")} |`);
+  }
+  lines.push(
+    "",
+    "Per run (measured part, after warm-up):",
+    "",
+    "| system | workload | P | cmd/s | p50 ms | p99 ms | moves | retries | fallbacks | cache hits | multi-partition |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const r of strong) {
+    lines.push(
+      `| ${systemName(r.mode)} | ${r.workload} | ${r.partitions} | ${fmt(r.throughput)} | ${num(r.p50Ms, 1)} | ${num(r.p99Ms, 1)} | ${r.moves} | ${r.retries} | ${r.fallbacks} | ${pct(r.cacheHitRate)} | ${pct(r.multiPartitionShare)} |`,
+    );
+  }
+  return lines;
+}

@@ -1,7 +1,7 @@
-// Runs a paper-benchmark sweep end to end: progress, the report, JSON results and SVG charts on disk.
+// Runs a paper-benchmark sweep end to end: progress, the report, JSON and CSV results, SVG and PNG charts on disk.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { convergenceChart, renderSvg, throughputChart } from "./charts.ts";
+import { convergenceChart, renderSvg, svgToPng, throughputChart } from "./charts.ts";
 import {
   type BenchBackend,
   type PaperRunResult,
@@ -9,13 +9,17 @@ import {
   type SweepPlan,
   sweepSpecs,
 } from "./paper-bench.ts";
+import { resultsCsv, seriesCsv } from "./paper-csv.ts";
 import {
   formatConvergence,
   formatRunLine,
   formatRunsTable,
   formatSeries,
   formatTableI,
+  formatTableIMarkdown,
+  label,
 } from "./paper-report.ts";
+import { lineProgress, type SweepProgress } from "./progress.ts";
 
 /** Where and how a sweep reports. */
 export interface PaperOutput {
@@ -23,14 +27,18 @@ export interface PaperOutput {
   out(line: string): void;
   /** Progress lines (stderr). */
   progress(line: string): void;
+  /** How finished runs are shown (default: one `progress` line per run). */
+  readonly bar?: SweepProgress;
   /** Print the time series of every run. */
   readonly series: boolean;
   /** Directory for `<tag>.json` and the SVG charts; null: write nothing. */
   readonly dir: string | null;
   /** Prefix of the files written. */
   readonly tag: string;
-  /** Draw charts (SVG). */
+  /** Draw charts (SVG, and PNG unless `png` is false). */
   readonly charts: boolean;
+  /** Also render each chart to PNG (default true; skipped with a note if resvg cannot load). */
+  readonly png?: boolean;
   /** The command line that produced the results, recorded in the JSON file. */
   readonly command: string;
 }
@@ -43,10 +51,11 @@ export interface PaperSweepOutcome {
 }
 
 /**
- * Runs every spec of `plan` on `backend`, printing one progress line per run (with its wall
- * time), then the per-run table, Table I beside the paper's, the convergence check and
- * (optionally) the time series; writes `<tag>.json` and `<tag>-throughput.svg`,
- * `<tag>-convergence.svg` into `output.dir`.
+ * Runs every spec of `plan` on `backend`, showing progress per run (a bar, or one line with its
+ * wall time), then prints the per-run table, Table I beside the paper's, the convergence check
+ * and (optionally) the time series; writes into `output.dir` `<tag>.json`, `<tag>.csv` (one row
+ * per run), `<tag>-series.csv` (one row per window), `<tag>.md` (the tables in Markdown) and the
+ * charts `<tag>-throughput` and `<tag>-convergence` as SVG and PNG.
  */
 export async function runPaperSweep(
   plan: SweepPlan,
@@ -58,10 +67,19 @@ export async function runPaperSweep(
     `${backend.simulated ? "SIMULATED" : "REAL"} sweep: ${total} runs (${plan.workloads.join(",")} x ${plan.modes.join(",")} x P=${plan.partitions.join(",")}), ${plan.base.users} users, ${plan.base.clientsPerPartition} clients/partition, ${plan.base.durationMs} ms each`,
   );
   const t0 = performance.now();
-  const results = await runSweep(plan, backend, (r, i, n) => {
-    const elapsed = (performance.now() - t0) / 1000;
-    output.progress(`[${i + 1}/${n}] ${elapsed.toFixed(0)} s  ${formatRunLine(r)}`);
-  });
+  const bar = output.bar ?? lineProgress((l) => output.progress(l));
+  bar.start(total);
+  let results: PaperRunResult[];
+  try {
+    results = await runSweep(
+      plan,
+      backend,
+      (r, i) => bar.finish(i, formatRunLine(r)),
+      (s, i) => bar.begin(i, `${s.mode} ${s.workload} P=${s.partitions}`),
+    );
+  } finally {
+    bar.stop();
+  }
   const wallMs = performance.now() - t0;
   const lines = [
     ...formatRunsTable(results),
@@ -87,20 +105,59 @@ export async function runPaperSweep(
     const body = results.map((r) => JSON.stringify(compact(r))).join(",\n");
     writeFileSync(json, `${head},"results":[\n${body}\n]}\n`);
     files.push(json);
+    const rounded = results.map(compact);
+    const text = (name: string, content: string): void => {
+      const file = join(output.dir!, `${output.tag}${name}`);
+      writeFileSync(file, content);
+      files.push(file);
+    };
+    text(".csv", resultsCsv(rounded));
+    text("-series.csv", seriesCsv(rounded));
+    text(".md", markdownReport(results, output.command, wallMs));
     if (output.charts) {
+      let pngMissing = false;
       for (const [name, spec] of [
         ["throughput", throughputChart(results)],
         ["convergence", convergenceChart(results)],
       ] as const) {
         if (spec === null) continue;
-        const file = join(output.dir, `${output.tag}-${name}.svg`);
-        writeFileSync(file, await renderSvg(spec));
-        files.push(file);
+        const svg = await renderSvg(spec);
+        text(`-${name}.svg`, svg);
+        if (output.png === false || pngMissing) continue;
+        const png = await svgToPng(svg);
+        if (png === null) pngMissing = true;
+        else {
+          const file = join(output.dir, `${output.tag}-${name}.png`);
+          writeFileSync(file, png);
+          files.push(file);
+        }
       }
+      if (pngMissing) output.progress("no PNG charts: @resvg/resvg-js could not be loaded");
     }
     for (const f of files) output.progress(`wrote ${f}`);
   }
   return { results, wallMs, files };
+}
+
+/** The Markdown report of a sweep: how it was made, Table I beside the paper's, convergence. */
+export function markdownReport(
+  results: readonly PaperRunResult[],
+  command: string,
+  wallMs: number,
+): string {
+  const first = results[0];
+  const lines = [
+    `<!-- generated by: ${command} -->`,
+    "",
+    `${first === undefined ? "" : label(first)}; ${results.length} runs, sweep wall time ${(wallMs / 1000).toFixed(0)} s.`,
+    "",
+    ...formatTableIMarkdown(results),
+    "",
+    "```",
+    ...formatConvergence(results),
+    "```",
+  ];
+  return `${lines.join("\n")}\n`;
 }
 
 /** Rounds a result's figures so the committed JSON stays small and diffable. */

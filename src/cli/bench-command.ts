@@ -1,4 +1,4 @@
-// `dssmr bench`: the consensus and multicast baselines, and the paper's Chirper experiment (--paper).
+// `dssmr bench`: the consensus and multicast baselines (--layer), and the paper's Chirper experiment (--backend sim|real, --paper).
 import {
   benchCore,
   benchSim,
@@ -13,6 +13,9 @@ import {
   type SweepPlan,
 } from "../bench/paper-bench.ts";
 import { compact, runPaperSweep } from "../bench/paper-run.ts";
+import { barProgress } from "../bench/progress.ts";
+import { realBackend } from "../bench/real-backend.ts";
+import { formatCpu } from "../bench/real-sweep.ts";
 import { simBackend } from "../bench/sim-backend.ts";
 import type { DestinationPolicy } from "../core/dssmr/policy.ts";
 import { defaultProxyOptions } from "../core/dssmr/proxy.ts";
@@ -110,7 +113,7 @@ function printConsensusBench(opts: BenchCommandOptions, io: CommandIo): void {
   }
 }
 
-/** Options of `dssmr bench --paper` (the simulated paper experiment; see docs/evaluation.md). */
+/** Options of the Chirper experiment of `dssmr bench` (see docs/results.md and docs/evaluation.md). */
 export interface PaperBenchOptions {
   readonly backend: BackendName;
   readonly workloads: readonly ChirperWorkloadName[];
@@ -126,66 +129,105 @@ export interface PaperBenchOptions {
   readonly policy: DestinationPolicy;
   readonly retryThreshold: number;
   readonly seed: number;
+  /** Real back end: in-memory Raft logs (no fsync) instead of the WAL on disk. */
+  readonly memory: boolean;
   readonly json: boolean;
   readonly series: boolean;
-  /** Output directory (JSON and SVG); null writes nothing. */
+  /** Output directory (JSON, CSV, Markdown, SVG and PNG); null writes nothing. */
   readonly out: string | null;
   readonly tag: string;
   readonly charts: boolean;
   readonly command: string;
 }
 
-/** Defaults of `dssmr bench --paper` (sized for a 2-core machine; the paper had 100,000 users). */
+/**
+ * Defaults of the simulated Chirper experiment, sized so that the issue's done-when sweep (Mix
+ * and Post, both systems, 1 to 8 partitions: 16 runs) takes about three minutes on this 2-core
+ * machine: 2,000 users (the paper had 100,000) and 2 simulated seconds per run leave DS-SMR
+ * time to gather the communities (docs/results.md, "Defaults").
+ */
 export const paperBenchDefaults = {
   workloads: "all",
   partitions: "1,2,4,8",
   systems: "dssmr,ssmr",
-  users: "10000",
+  users: "2000",
   durationMs: "2000",
-  windowMs: "100",
   warmup: "0.4",
   clientsPerPartition: "64",
   locality: "strong",
-  policy: "random",
+  policy: "most",
   retryThreshold: String(defaultProxyOptions.retryThreshold),
   seed: "1",
   out: "bench/results",
-  tag: "paper",
 } as const;
 
-/** Parses the raw `--paper` flags (strings, as commander gives them). */
-export function parsePaperBenchOptions(raw: {
+/**
+ * Defaults that differ for `--backend real` (wall-clock runs; docs/evaluation.md's real sweep):
+ * 10,000 users, 11 s per run in 1 s windows, the first 3 s warm-up.
+ */
+export const realBenchDefaults = {
+  users: "10000",
+  durationMs: "11000",
+  windowMs: "1000",
+  warmup: "0.3",
+} as const;
+
+/** Windows per run when `--window` is not given: the run's length / 20. */
+export const DEFAULT_WINDOWS_PER_RUN = 20;
+
+/** Raw flags of the Chirper experiment, as commander gives them (strings; undefined: not given). */
+export interface RawPaperFlags {
+  readonly paper?: boolean | undefined;
   readonly backend?: string | undefined;
   readonly workload?: string | undefined;
   readonly partitions?: string | undefined;
   readonly systems?: string | undefined;
+  /** Alias of `systems`. */
+  readonly mode?: string | undefined;
   readonly users?: string | undefined;
   readonly duration?: string | undefined;
   readonly window?: string | undefined;
   readonly warmup?: string | undefined;
   readonly clientsPerPartition?: string | undefined;
+  /** Alias of `clientsPerPartition`. */
+  readonly clients?: string | undefined;
   readonly locality?: string | undefined;
   readonly cross?: string | undefined;
   readonly policy?: string | undefined;
   readonly retryThreshold?: string | undefined;
   readonly seed?: string | undefined;
+  readonly memory?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly series?: boolean | undefined;
   readonly out?: string | false | undefined;
   readonly tag?: string | undefined;
   readonly charts?: boolean | undefined;
   readonly command?: string | undefined;
-}): PaperBenchOptions {
+}
+
+const list = (s: string): string[] =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+
+/** The one value of two aliased flags (`--mode`/`--systems`); both given must agree. */
+function alias(a: string, av: string | undefined, b: string, bv: string | undefined) {
+  if (av !== undefined && bv !== undefined && av !== bv) {
+    throw new InputError(`${a} and ${b} are aliases; give one (got "${av}" and "${bv}")`);
+  }
+  return av ?? bv;
+}
+
+/** Parses the raw Chirper-experiment flags; a bad value throws InputError (exit status 2). */
+export function parsePaperBenchOptions(raw: RawPaperFlags): PaperBenchOptions {
   const d = paperBenchDefaults;
   const backend = raw.backend ?? "sim";
   if (backend !== "sim" && backend !== "real") {
     throw new InputError(`--backend: unknown back end "${backend}"; use sim or real`);
   }
-  const list = (s: string): string[] =>
-    s
-      .split(",")
-      .map((x) => x.trim())
-      .filter((x) => x !== "");
+  const real = backend === "real";
+  if (raw.memory === true && !real) throw new InputError("--memory: only with --backend real");
   const wl = raw.workload ?? d.workloads;
   const workloads =
     wl === "all"
@@ -199,21 +241,26 @@ export function parsePaperBenchOptions(raw: {
           }
           return found;
         });
-  const modes = list(raw.systems ?? d.systems).map((m): Mode => {
-    if (m !== "dssmr" && m !== "ssmr") {
-      throw new InputError(`--systems: unknown system "${m}"; use dssmr, ssmr`);
-    }
-    return m;
-  });
+  const modes = list(alias("--mode", raw.mode, "--systems", raw.systems) ?? d.systems).map(
+    (m): Mode => {
+      if (m !== "dssmr" && m !== "ssmr") {
+        throw new InputError(`--mode: unknown mode "${m}"; use dssmr, ssmr (or both: dssmr,ssmr)`);
+      }
+      return m;
+    },
+  );
   const partitions = list(raw.partitions ?? d.partitions).map((p) =>
     parseIntFlag("--partitions", p, 1, 64),
   );
   if (workloads.length === 0 || modes.length === 0 || partitions.length === 0) {
-    throw new InputError("--workload, --systems and --partitions need at least one value each");
+    throw new InputError("--workload, --mode and --partitions need at least one value each");
   }
   const locality = raw.locality ?? d.locality;
   if (locality !== "strong" && locality !== "weak") {
-    throw new InputError(`--locality: use strong or weak, got "${locality}"`);
+    throw new InputError(`--locality: unknown locality "${locality}"; use strong or weak`);
+  }
+  if (real && locality !== "strong") {
+    throw new InputError("--locality: the real back end runs strong locality only");
   }
   let crossFraction = 0;
   if (locality === "weak") {
@@ -224,15 +271,47 @@ export function parsePaperBenchOptions(raw: {
   }
   const policy = raw.policy ?? d.policy;
   if (policy !== "random" && policy !== "most") {
-    throw new InputError(`--policy: unknown policy "${policy}"; use random or most`);
+    throw new InputError(`--policy: unknown policy "${policy}"; use most or random`);
   }
-  const warmupFraction = parseFraction("--warmup", raw.warmup ?? d.warmup);
+  const warmupFraction = parseFraction(
+    "--warmup",
+    raw.warmup ?? (real ? realBenchDefaults.warmup : d.warmup),
+  );
   if (warmupFraction >= 1) throw new InputError("--warmup: must be below 1");
-  const durationMs = parseIntFlag("--duration", raw.duration ?? d.durationMs, 1, 3_600_000);
-  const windowMs = parseIntFlag("--window", raw.window ?? d.windowMs, 1, 3_600_000);
+  const durationMs = parseIntFlag(
+    "--duration",
+    raw.duration ?? (real ? realBenchDefaults.durationMs : d.durationMs),
+    1,
+    3_600_000,
+  );
+  const defaultWindow = real
+    ? Number(realBenchDefaults.windowMs)
+    : Math.max(1, Math.floor(durationMs / DEFAULT_WINDOWS_PER_RUN));
+  const windowMs =
+    raw.window === undefined
+      ? Math.min(durationMs, defaultWindow)
+      : parseIntFlag("--window", raw.window, 1, 3_600_000);
   if (windowMs > durationMs) throw new InputError("--window: must not exceed --duration");
-  const users = parseIntFlag("--users", raw.users ?? d.users, 2, 1_000_000);
+  const users = parseIntFlag(
+    "--users",
+    raw.users ?? (real ? realBenchDefaults.users : d.users),
+    2,
+    1_000_000,
+  );
   if (users < Math.max(...partitions)) throw new InputError("--users: need one user per partition");
+  const clients = alias(
+    "--clients",
+    raw.clients,
+    "--clients-per-partition",
+    raw.clientsPerPartition,
+  );
+  const memory = raw.memory === true;
+  const defaultTag =
+    raw.paper === true && raw.backend === undefined
+      ? "paper"
+      : real
+        ? `bench-real-${memory ? "memory" : "disk"}`
+        : "bench-sim";
   return {
     backend,
     workloads,
@@ -242,12 +321,7 @@ export function parsePaperBenchOptions(raw: {
     durationMs,
     windowMs,
     warmupFraction,
-    clientsPerPartition: parseIntFlag(
-      "--clients-per-partition",
-      raw.clientsPerPartition ?? d.clientsPerPartition,
-      1,
-      4096,
-    ),
+    clientsPerPartition: parseIntFlag("--clients", clients ?? d.clientsPerPartition, 1, 4096),
     locality,
     crossFraction,
     policy,
@@ -258,10 +332,11 @@ export function parsePaperBenchOptions(raw: {
       1000,
     ),
     seed: parseIntFlag("--seed", raw.seed ?? d.seed, 0, 2 ** 32 - 1),
+    memory,
     json: raw.json === true,
     series: raw.series === true,
     out: raw.out === false ? null : (raw.out ?? d.out),
-    tag: raw.tag ?? d.tag,
+    tag: raw.tag ?? defaultTag,
     charts: raw.charts !== false,
     command: raw.command ?? "dssmr bench --paper",
   };
@@ -276,18 +351,17 @@ function parseFraction(flag: string, raw: string): number {
 }
 
 /**
- * `dssmr bench --paper`: the paper's Chirper experiment on the chosen back end. Human-readable
- * report on stdout (with `json`, the last line is `{ "results": [ … ] }`), progress on stderr,
- * results and charts in `out`. Every simulated figure is labelled SIMULATED.
+ * `dssmr bench --backend sim|real …` (or `--paper`): the paper's Chirper experiment on the chosen
+ * back end. Human-readable report on stdout (with `json`, on stderr, and the last line of stdout
+ * is `{ "results": [ … ] }`); progress on stderr: a bar when `tty` is a terminal stream, else one
+ * line per finished run. Results (JSON, CSV) and charts (SVG, PNG) go to `out`. Every simulated
+ * figure is labelled SIMULATED, every real one REAL.
  */
 export async function runPaperBenchCommand(
   opts: PaperBenchOptions,
   io: CommandIo,
+  tty: NodeJS.WriteStream | null = null,
 ): Promise<number> {
-  if (opts.backend === "real") {
-    io.err("error: --backend real is not available yet (needs the process runtime); use sim");
-    return 2;
-  }
   const plan: SweepPlan = {
     base: {
       locality: opts.locality,
@@ -306,15 +380,21 @@ export async function runPaperBenchCommand(
     workloads: opts.workloads,
     partitions: opts.partitions,
   };
-  const { results } = await runPaperSweep(plan, simBackend(), {
+  const backend =
+    opts.backend === "real"
+      ? realBackend({ memory: opts.memory, ...(tty === null ? { log: io.err } : {}) })
+      : simBackend();
+  const { results } = await runPaperSweep(plan, backend, {
     out: opts.json ? io.err : io.out,
     progress: io.err,
+    ...(tty === null ? {} : { bar: barProgress(tty) }),
     series: opts.series,
     dir: opts.out,
     tag: opts.tag,
     charts: opts.charts,
     command: opts.command,
   });
+  if (opts.backend === "real") for (const l of formatCpu(results)) (opts.json ? io.err : io.out)(l);
   if (opts.json) io.out(JSON.stringify({ results: results.map(compact) }));
   return 0;
 }

@@ -23,7 +23,30 @@ export const EXIT_USAGE = 2;
  * `paperBenchDefaults` (a test checks they agree): bench-command.ts pulls in the charting
  * library, so it is loaded only when `bench` runs.
  */
-export const PAPER_HELP_DEFAULTS = { users: "10000", clientsPerPartition: "64" } as const;
+export const PAPER_HELP_DEFAULTS = { users: "2000", clientsPerPartition: "64" } as const;
+
+/** Flags (commander's camel-case keys) that only the Chirper experiment of `dssmr bench` has. */
+const CHIRPER_FLAGS = [
+  "backend",
+  "workload",
+  "mode",
+  "systems",
+  "partitions",
+  "locality",
+  "cross",
+  "users",
+  "clients",
+  "clientsPerPartition",
+  "duration",
+  "window",
+  "warmup",
+  "policy",
+  "memory",
+  "retryThreshold",
+  "seed",
+  "series",
+  "tag",
+] as const;
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
 export async function main(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
@@ -111,56 +134,79 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
   program
     .command("bench")
     .description(
-      "benchmarks: consensus core and simulator baselines (--layer), or the paper's Chirper experiment (--paper)",
+      "benchmarks: the paper's Chirper experiment, DS-SMR vs S-SMR (--backend sim|real, --mode, …; or --paper), or the consensus and multicast baselines (--layer)",
     )
-    .option("--layer <layer>", "consensus (default), multicast or all", "consensus")
-    .option("--quick", "small sizes, for a smoke test", false)
-    .option("--json", "print one JSON object (with --paper: the last line of stdout)", false)
-    .option("--paper", "the DS-SMR paper's Chirper experiment: DS-SMR vs S-SMR (SIMULATED)", false)
-    .option("--backend <name>", "--paper: sim (real: once the process runtime lands)", "sim")
-    .option("--workload <list>", "--paper: timeline,post,follow,mix or all", "all")
-    .option("--partitions <list>", "--paper: partition counts, e.g. 1,2,4,8", "1,2,4,8")
-    .option("--systems <list>", "--paper: dssmr,ssmr", "dssmr,ssmr")
-    .option("--users <n>", "--paper: users in the social graph", PAPER_HELP_DEFAULTS.users)
-    .option("--duration <ms>", "--paper: length of each run (simulated ms)", "2000")
-    .option("--window <ms>", "--paper: width of the time-series windows", "100")
-    .option("--warmup <fraction>", "--paper: share of the windows excluded as warm-up", "0.4")
+    .option("--layer <layer>", "baselines: consensus (default), multicast or all")
+    .option("--quick", "baselines: small sizes, for a smoke test", false)
+    .option("--json", "print JSON (Chirper: the last line of stdout is { results: [...] })", false)
+    .option("--paper", "the Chirper experiment with every default (simulated)", false)
+    .option("--backend <name>", "sim (simulated time, default) or real (replica processes)")
+    .option("--workload <list>", "comma list of timeline,post,follow,mix, or all (default all)")
+    .option("--mode <list>", "comma list of dssmr,ssmr (default both)")
+    .option("--systems <list>", "alias of --mode")
+    .option("--partitions <list>", "partition counts (default 1,2,4,8)")
+    .option("--locality <kind>", "strong (default) or weak")
+    .option("--cross <fraction>", "with --locality weak, share of cross-community edges (0.2)")
     .option(
-      "--clients-per-partition <n>",
-      "--paper: closed-loop clients per partition",
-      PAPER_HELP_DEFAULTS.clientsPerPartition,
+      "--users <n>",
+      `users in the social graph (default ${PAPER_HELP_DEFAULTS.users}; real: 10000)`,
     )
-    .option("--locality <kind>", "--paper: strong or weak", "strong")
-    .option("--cross <fraction>", "--paper: with weak locality, share of cross-community edges")
-    .option("--policy <policy>", "--paper: random or most (DS-SMR destination)", "random")
-    .option("--retry-threshold <n>", "--paper: retries before the S-SMR fallback", "3")
-    .option("--seed <n>", "--paper: seed of the runs and the graph", "1")
-    .option("--series", "--paper: print every run's time series", false)
-    .option("--out <dir>", "--paper: directory for JSON results and SVG charts", "bench/results")
-    .option("--no-out", "--paper: write no files")
-    .option("--tag <name>", "--paper: prefix of the files written", "paper")
-    .option("--no-charts", "--paper: skip the SVG charts")
+    .option(
+      "--clients <n>",
+      `closed-loop clients per partition (default ${PAPER_HELP_DEFAULTS.clientsPerPartition})`,
+    )
+    .option("--clients-per-partition <n>", "alias of --clients")
+    .option("--duration <ms>", "length of each run (default 2000 simulated ms; real: 11000 ms)")
+    .option("--window <ms>", "width of the time-series windows (default duration/20; real: 1000)")
+    .option("--warmup <fraction>", "share of the windows excluded as warm-up (0.4; real: 0.3)")
+    .option("--policy <policy>", "where DS-SMR gathers variables: most (default) or random")
+    .option("--memory", "real: in-memory Raft logs, no fsync (default: WAL with fsync)")
+    .option("--retry-threshold <n>", "retries before the S-SMR fallback (default 3)")
+    .option("--seed <n>", "seed of the runs and the graph (default 1)")
+    .option("--series", "print every run's time series")
+    .option("--out <dir>", "directory for JSON, CSV, Markdown and charts (default bench/results)")
+    .option("--no-out", "write no files")
+    .option(
+      "--tag <name>",
+      "prefix of the files written (default bench-sim, bench-real-disk|memory)",
+    )
+    .option("--no-charts", "skip the SVG and PNG charts")
     .action(async (raw: Record<string, string | boolean | undefined>) => {
       const { parseBenchLayer, parsePaperBenchOptions, runBenchCommand, runPaperBenchCommand } =
         await import("./bench-command.ts");
-      if (raw.paper === true) {
-        const str = (k: string): string | undefined =>
-          typeof raw[k] === "string" ? (raw[k] as string) : undefined;
+      const str = (k: string): string | undefined =>
+        typeof raw[k] === "string" ? (raw[k] as string) : undefined;
+      // Any flag of the Chirper experiment selects it; --layer selects the baselines.
+      const chirper =
+        raw.paper === true ||
+        CHIRPER_FLAGS.some((k) => raw[k] !== undefined) ||
+        raw.out !== undefined ||
+        raw.charts === false;
+      if (chirper && raw.layer !== undefined) {
+        throw new InputError(
+          "--layer runs the consensus/multicast baselines; it does not combine with the Chirper experiment's flags",
+        );
+      }
+      if (chirper) {
         const opts = parsePaperBenchOptions({
+          paper: raw.paper === true,
           backend: str("backend"),
           workload: str("workload"),
           partitions: str("partitions"),
           systems: str("systems"),
+          mode: str("mode"),
           users: str("users"),
           duration: str("duration"),
           window: str("window"),
           warmup: str("warmup"),
           clientsPerPartition: str("clientsPerPartition"),
+          clients: str("clients"),
           locality: str("locality"),
           cross: str("cross"),
           policy: str("policy"),
           retryThreshold: str("retryThreshold"),
           seed: str("seed"),
+          memory: raw.memory === true,
           json: raw.json === true,
           series: raw.series === true,
           out: raw.out === false ? false : str("out"),
@@ -168,14 +214,16 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
           charts: raw.charts !== false,
           command: `dssmr ${argv.join(" ")}`,
         });
-        status = await runPaperBenchCommand(opts, io);
+        // A progress bar only on a terminal (never in CI, never into a captured io).
+        const tty = io === defaultIo && process.stderr.isTTY === true ? process.stderr : null;
+        status = await runPaperBenchCommand(opts, io, tty);
         return;
       }
       status = runBenchCommand(
         {
           quick: raw.quick === true,
           json: raw.json === true,
-          layer: parseBenchLayer(String(raw.layer)),
+          layer: parseBenchLayer(str("layer") ?? "consensus"),
         },
         io,
       );

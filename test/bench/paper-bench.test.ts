@@ -160,11 +160,26 @@ describe("simulated sweep (smoke: shape only, no timing assertions)", () => {
     expect(out.join("\n")).toMatch(/Table I/);
     expect(out.join("\n")).toMatch(/SIMULATED/);
     expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+      "t-convergence.png",
       "t-convergence.svg",
+      "t-series.csv",
+      "t-throughput.png",
       "t-throughput.svg",
+      "t.csv",
       "t.json",
+      "t.md",
     ]);
     expect(readFileSync(join(dir, "t-throughput.svg"), "utf8")).toMatch(/^<svg/);
+    // PNG signature.
+    expect([...readFileSync(join(dir, "t-throughput.png")).subarray(0, 4)]).toEqual([
+      0x89, 0x50, 0x4e, 0x47,
+    ]);
+    const csv = readFileSync(join(dir, "t.csv"), "utf8").trim().split("\n");
+    expect(csv).toHaveLength(5);
+    expect(csv[0]).toMatch(/^backend,mode,workload,locality,partitions,throughput,p50Ms,p99Ms,/);
+    expect(csv[1]).toMatch(/^sim,dssmr,mix,strong,1,/);
+    expect(readFileSync(join(dir, "t-series.csv"), "utf8").trim().split("\n")).toHaveLength(17);
+    expect(readFileSync(join(dir, "t.md"), "utf8")).toMatch(/\| Mix \| DS-SMR \| \*\*/);
     const json = JSON.parse(readFileSync(join(dir, "t.json"), "utf8"));
     expect(json.results).toHaveLength(4);
     expect(formatTableI(results).join("\n")).toMatch(/32151/);
@@ -222,14 +237,91 @@ describe("dssmr bench --paper", () => {
       }
       expect(x.backend).toBe("sim");
     }
-    expect(readdirSync(dir)).toEqual(["paper.json"]);
+    expect(readdirSync(dir).sort()).toEqual([
+      "paper-series.csv",
+      "paper.csv",
+      "paper.json",
+      "paper.md",
+    ]);
+  });
+
+  it("runs the issue's contract: --backend, --mode, --clients, CSV and JSON files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dssmr-bench-"));
+    const r = await cli(
+      "bench",
+      "--backend",
+      "sim",
+      "--workload",
+      "mix,post",
+      "--mode",
+      "dssmr,ssmr",
+      "--partitions",
+      "1,2",
+      "--users",
+      "100",
+      "--duration",
+      "300",
+      "--clients",
+      "2",
+      "--json",
+      "--out",
+      dir,
+    );
+    expect(r.status).toBe(0);
+    const { results } = JSON.parse(r.out.at(-1)!);
+    expect(results).toHaveLength(8);
+    expect(results[0]).toMatchObject({
+      backend: "sim",
+      mode: "dssmr",
+      workload: "mix",
+      locality: "strong",
+      partitions: 1,
+      clientsPerPartition: 2,
+      policy: "most",
+      windowMs: 15,
+    });
+    // No terminal: one plain progress line per finished run on stderr.
+    expect(r.err.filter((l) => /^\[\d+\/8\]/.test(l))).toHaveLength(8);
+    expect(readdirSync(dir).sort()).toEqual([
+      "bench-sim-convergence.png",
+      "bench-sim-convergence.svg",
+      "bench-sim-series.csv",
+      "bench-sim-throughput.png",
+      "bench-sim-throughput.svg",
+      "bench-sim.csv",
+      "bench-sim.json",
+      "bench-sim.md",
+    ]);
+    expect(readFileSync(join(dir, "bench-sim.csv"), "utf8").trim().split("\n")).toHaveLength(9);
+  });
+
+  it("parses defaults per back end, and the aliases", async () => {
+    const { parsePaperBenchOptions } = await import("../../src/cli/bench-command.ts");
+    const sim = parsePaperBenchOptions({ backend: "sim" });
+    expect(sim).toMatchObject({ users: 2000, durationMs: 2000, windowMs: 100, policy: "most" });
+    expect(sim.tag).toBe("bench-sim");
+    const real = parsePaperBenchOptions({ backend: "real", memory: true });
+    expect(real).toMatchObject({ users: 10000, durationMs: 11000, windowMs: 1000, memory: true });
+    expect(real.tag).toBe("bench-real-memory");
+    expect(parsePaperBenchOptions({ paper: true }).tag).toBe("paper");
+    expect(parsePaperBenchOptions({ systems: "ssmr" }).modes).toEqual(["ssmr"]);
+    expect(parsePaperBenchOptions({ clients: "3" }).clientsPerPartition).toBe(3);
+    expect(() => parsePaperBenchOptions({ mode: "ssmr", systems: "dssmr" })).toThrow(/aliases/);
   });
 
   it("rejects bad flags as usage errors", async () => {
     expect((await cli("bench", "--paper", "--workload", "tweet")).status).toBe(2);
     expect((await cli("bench", "--paper", "--cross", "0.3")).status).toBe(2);
     expect((await cli("bench", "--paper", "--locality", "weak", "--cross", "2")).status).toBe(2);
-    expect((await cli("bench", "--paper", "--backend", "real", "--no-out")).status).toBe(2);
+    expect((await cli("bench", "--backend", "gpu")).status).toBe(2);
+    expect((await cli("bench", "--backend", "sim", "--mode", "smr")).status).toBe(2);
+    expect((await cli("bench", "--backend", "sim", "--memory")).status).toBe(2);
+    expect((await cli("bench", "--backend", "sim", "--policy", "least")).status).toBe(2);
+    expect((await cli("bench", "--backend", "sim", "--partitions", "0")).status).toBe(2);
+    expect((await cli("bench", "--backend", "real", "--locality", "weak")).status).toBe(2);
+    expect((await cli("bench", "--backend", "sim", "--layer", "consensus")).status).toBe(2);
+    const bad = await cli("bench", "--mode", "dssmr,paxos");
+    expect(bad.err.join("\n")).toMatch(/--mode: unknown mode "paxos"/);
   });
 
   it("keeps the --layer benchmarks working", async () => {
