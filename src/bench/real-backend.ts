@@ -249,6 +249,8 @@ async function drive(
       replicaProcesses: pids.length,
       loadGenerators: clients.length,
       retransmissions: prev.retransmissions,
+      /** Location queries answered outside the oracle's log (DS-SMR clients, whole run). */
+      locationQueries: prev.queries,
       clientMessages: prev.messages,
       /** CPU ms per completed command, summed over every replica process. */
       replicaCpuMsPerCmd: perCmd(cpuTo.replicas - cpuFrom.replicas),

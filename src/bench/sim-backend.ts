@@ -120,6 +120,9 @@ function runSim(
       fsyncs: s.fsyncs,
       submitted: s.submitted,
       completedTotal: s.completed,
+      /** Consults ordered through the oracle's log, and location queries answered outside it. */
+      oracleConsults: s.oracleConsults,
+      locationQueries: s.queries,
     },
   };
 }
