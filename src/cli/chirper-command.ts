@@ -8,10 +8,9 @@ import { appSetup } from "../cluster/app-setup.ts";
 import { InputError, InvariantError } from "../core/errors.ts";
 import {
   type ClientFlags,
-  EXIT_FAILURE,
-  EXIT_OK,
   loadFor,
   parseClientFlags,
+  printResult,
   reportClusterError,
   withClientFlags,
 } from "./client-flags.ts";
@@ -75,13 +74,7 @@ export async function runChirperCommand(
     client = await DsClient.connect(loaded, setup.app, { timeoutMs: flags.timeoutMs });
     const result = await client.execute(cmd);
     const shown = describeChirperResult(cmd, result);
-    if (flags.json) io.out(JSON.stringify(result));
-    else if (shown.ok) for (const line of shown.lines) io.out(line);
-    if (!shown.ok) {
-      if (!flags.json) for (const line of shown.lines) io.err(line);
-      return EXIT_FAILURE;
-    }
-    return EXIT_OK;
+    return printResult(io, flags, result, shown);
   } catch (err) {
     return reportClusterError(io, err, flags);
   } finally {

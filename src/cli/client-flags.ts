@@ -56,6 +56,21 @@ export function loadFor(flags: ClientFlags, app?: "chirper" | "kv"): LoadedConfi
 }
 
 /**
+ * Prints a command's result: the plain lines on stdout when it succeeded, on stderr when the
+ * application refused it (exit 1); with --json, the result as JSON on stdout either way.
+ */
+export function printResult(
+  io: CommandIo,
+  flags: ClientFlags,
+  result: unknown,
+  shown: { readonly ok: boolean; readonly lines: readonly string[] },
+): number {
+  if (flags.json) io.out(JSON.stringify(result));
+  else for (const line of shown.lines) (shown.ok ? io.out : io.err)(line);
+  return shown.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+/**
  * Maps an error of a cluster command to a message and an exit status: bad usage, bad config
  * and invalid commands exit 2; timeouts (the cluster cannot be reached) and other failures of
  * ours exit 1. Anything else is a bug and is rethrown.

@@ -8,10 +8,9 @@ import { appSetup } from "../cluster/app-setup.ts";
 import { InputError, InvariantError } from "../core/errors.ts";
 import {
   type ClientFlags,
-  EXIT_FAILURE,
-  EXIT_OK,
   loadFor,
   parseClientFlags,
+  printResult,
   reportClusterError,
   withClientFlags,
 } from "./client-flags.ts";
@@ -119,13 +118,7 @@ export async function runKvCommand(
       clearTimeout(timer);
     }
     const shown = describeKvResult(cmd, result);
-    if (flags.json) io.out(JSON.stringify(result));
-    else if (shown.ok) for (const line of shown.lines) io.out(line);
-    if (!shown.ok) {
-      if (!flags.json) for (const line of shown.lines) io.err(line);
-      return EXIT_FAILURE;
-    }
-    return EXIT_OK;
+    return printResult(io, flags, result, shown);
   } catch (err) {
     return reportClusterError(io, err, flags);
   } finally {
