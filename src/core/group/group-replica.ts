@@ -35,6 +35,12 @@ export interface GroupReplicaOptions {
   readonly resendTicks: number;
   /** Most channel bodies in one batch sent to another group. */
   readonly maxChannelBatch: number;
+  /**
+   * A leader logs `abandon` for a message that has waited this many ticks for its FIFO
+   * predecessor while another group already activated it (and again after as many more ticks if
+   * it still waits). Far longer than a correct client's retransmission period.
+   */
+  readonly abandonTicks: number;
   readonly mcast: McastOptions;
 }
 
@@ -113,6 +119,7 @@ export const defaultGroupReplicaOptions = (raft: RaftOptions): GroupReplicaOptio
   repliesPerClient: 16,
   resendTicks: 3,
   maxChannelBatch: 512,
+  abandonTicks: 300,
   mcast: {},
 });
 
@@ -153,6 +160,8 @@ export class GroupReplica<P, R, Res, Snap> {
   private readonly ackProposed = new Map<GroupId, number>();
   private readonly ackSent = new Map<GroupId, number>();
   private resendElapsed = 0;
+  /** Ticks each stalled message (see GroupMulticast.stalled) has been seen stalled, by key. */
+  private readonly stalledTicks = new Map<string, number>();
   private sends: GroupSend<P, R, Res>[] = [];
   private answering = false;
 
@@ -175,6 +184,9 @@ export class GroupReplica<P, R, Res, Snap> {
     }
     if (!Number.isInteger(options.resendTicks) || options.resendTicks < 1) {
       throw new ConfigError(`resendTicks must be a positive integer, got ${options.resendTicks}`);
+    }
+    if (!Number.isInteger(options.abandonTicks) || options.abandonTicks < 1) {
+      throw new ConfigError(`abandonTicks must be a positive integer, got ${options.abandonTicks}`);
     }
     this.group = identity.group;
     this.groups = identity.groups;
@@ -232,7 +244,9 @@ export class GroupReplica<P, R, Res, Snap> {
       });
       return;
     }
-    if (verdict.kind === "stale" || this.mcast.isKnown(client, seq)) return; // already ordered here
+    // Already ordered here; an older seq is stale unless it is a predecessor abandoned here.
+    const stale = verdict.kind === "stale" && !this.mcast.awaitsLate(client, seq);
+    if (stale || this.mcast.isKnown(client, seq)) return;
     this.raft.propose({ kind: "start", msg }); // a full queue drops it: the client retransmits
   }
 
@@ -296,6 +310,7 @@ export class GroupReplica<P, R, Res, Snap> {
     if (this.raft.role !== "leader") return;
     if (++this.resendElapsed < this.options.resendTicks) return;
     this.resendElapsed = 0;
+    this.abandonStalled(this.options.resendTicks);
     for (const [to, view] of this.mcast.outboxes()) {
       if (view.bodies.length === 0) continue;
       // Neither progress nor an answer since the last re-send: the guessed leader may be gone.
@@ -417,9 +432,31 @@ export class GroupReplica<P, R, Res, Snap> {
       this.ackProposed.clear();
       this.ackSent.clear();
       this.resendMark.clear();
+      this.stalledTicks.clear();
       this.resendElapsed = 0;
     }
     this.wasLeader = leader;
+  }
+
+  /**
+   * Leader, once per re-send round (`elapsed` ticks): ages the messages that wait here for a FIFO
+   * predecessor while another group waits on them, and logs `abandon` for those that reached
+   * `abandonTicks` (their age restarts, so a refused or lost abandon is proposed again later).
+   */
+  private abandonStalled(elapsed: number): void {
+    const seen = new Set<string>();
+    for (const { client, seq } of this.mcast.stalled()) {
+      const key = `${client}/${seq}`;
+      seen.add(key);
+      let age = (this.stalledTicks.get(key) ?? 0) + elapsed;
+      if (age >= this.options.abandonTicks && this.raft.propose({ kind: "abandon", client, seq })) {
+        age = 0;
+      }
+      this.stalledTicks.set(key, age);
+    }
+    for (const key of [...this.stalledTicks.keys()]) {
+      if (!seen.has(key)) this.stalledTicks.delete(key);
+    }
   }
 
   /** Sends every outbox body not yet sent by this leader. */

@@ -36,6 +36,11 @@ export class EarlyProposals {
     return this.entries.has(key(client, seq));
   }
 
+  /** The (client, seq) of every message with proposals held, in insertion order. */
+  *keys(): Iterable<{ client: ClientId; seq: number }> {
+    for (const e of this.entries.values()) yield { client: e.client, seq: e.seq };
+  }
+
   /**
    * Records group `from`'s proposal `t` for (client, seq). False when the store is full and the
    * message is not in it yet: nothing was recorded. A second proposal from the same group keeps

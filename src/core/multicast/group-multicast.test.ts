@@ -807,3 +807,139 @@ describe("GroupMulticast: determinism and the early-delivery bug", () => {
     return net;
   }
 });
+
+describe("GroupMulticast: abandoned FIFO predecessors", () => {
+  const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
+
+  /** c's m1 to [2] is lost; m2 to [1, 2] reaches 1 only; group 1's proposal starts it at 2. */
+  function stalledPair(): { net: Net; c: TestClient; m1: Msg; m2: Msg; d1: Msg } {
+    const net = new Net([1, 2]);
+    const c = new TestClient(1);
+    const m1 = c.make([2]);
+    const m2 = c.make([1, 2]);
+    const d1 = new TestClient(2).make([1]);
+    net.startAt(1, m2);
+    net.startAt(1, d1);
+    net.carry(1, 2);
+    net.ack(1, 2);
+    return { net, c, m1, m2, d1 };
+  }
+
+  it("activates a stalled message on abandon, and both groups deliver it with one timestamp", () => {
+    const { net, m2 } = stalledPair();
+    net.drain();
+    expect(net.ids(1)).toEqual([]); // m2 waits at 2, group 1 waits for 2's proposal
+    expect(net.ids(2)).toEqual([]);
+    expect([...net.group(2).stalled()]).toEqual([{ client: m2.client, seq: m2.seq }]);
+    expect(net.apply(2, ab(m2.client, m2.seq))).toBe("applied");
+    expect([...net.group(2).stalled()]).toEqual([]);
+    net.drain();
+    expect(net.ids(1)).toEqual(["1:2", "2:1"]);
+    expect(net.ids(2)).toEqual(["1:2"]);
+    expect(net.delivered.get(1)![0]!.ts).toEqual(net.delivered.get(2)![0]!.ts);
+  });
+
+  it("admits and delivers the abandoned predecessor when its start arrives late", () => {
+    const { net, m1, m2 } = stalledPair();
+    net.apply(2, ab(m2.client, m2.seq));
+    net.drain();
+    expect(net.group(2).isKnown(m1.client, m1.seq)).toBe(false);
+    expect(net.group(2).awaitsLate(m1.client, m1.seq)).toBe(true);
+    expect(net.startAt(2, m1)).toBe("applied");
+    expect(net.ids(2)).toEqual(["1:2", "1:1"]); // FIFO broken for this client only
+    expect(net.startAt(2, m1)).toBe("duplicate");
+    expect(net.group(2).awaitsLate(m1.client, m1.seq)).toBe(false);
+    expect(net.group(2).deliveredSeq(m1.client)).toBe(2);
+  });
+
+  it("admits a late multi-group predecessor forwarded by another group's proposal", () => {
+    const net = new Net([1, 2, 3]);
+    const c = new TestClient(1);
+    const m1 = c.make([2, 3]);
+    const m2 = c.make([1, 2]);
+    net.startAt(3, m1); // group 3's proposal to 2 is delayed
+    net.startAt(1, m2);
+    net.carry(1, 2);
+    expect([...net.group(2).stalled()]).toEqual([{ client: m2.client, seq: m2.seq }]);
+    expect(net.apply(2, ab(m2.client, m2.seq))).toBe("applied");
+    expect(net.carry(3, 2)).toBe("applied"); // starts m1 at 2 from the proposal: not a duplicate
+    net.drain();
+    expect(net.ids(1)).toEqual(["1:2"]);
+    expect(net.ids(2)).toEqual(["1:2", "1:1"]);
+    expect(net.ids(3)).toEqual(["1:1"]);
+    const ts = (at: number, id: string) => net.delivered.get(at)!.find((d) => d.id === id)!.ts;
+    expect(ts(2, "1:1")).toEqual(ts(3, "1:1"));
+    expect(ts(1, "1:2")).toEqual(ts(2, "1:2"));
+  });
+
+  it("keeps holes and late messages in the snapshot: a restored group behaves identically", () => {
+    // m2 to [1, 2, 3] stays undecided at 2 after the abandon, so the late m1 queues behind it.
+    const run = (restoreAfter: number | null) => {
+      const net = new Net([1, 2, 3]);
+      const c = new TestClient(1);
+      const m1 = c.make([2]);
+      const m2 = c.make([1, 2, 3]);
+      const m3 = c.make([2]);
+      const steps: (() => void)[] = [
+        () => net.startAt(1, m2),
+        () => net.carry(1, 2),
+        () => net.startAt(2, m3),
+        () => net.apply(2, ab(m2.client, m2.seq)),
+        () => net.startAt(2, m1),
+        () => net.drain(),
+      ];
+      const snaps: Snap[] = [];
+      steps.forEach((step, i) => {
+        step();
+        if (i === restoreAfter) {
+          const gm = net.group(2);
+          const copy = JSON.parse(JSON.stringify(gm.snapshot())) as Snap;
+          snaps.push(copy);
+          const fresh = GroupMulticast.fromSnapshot<string, string>(copy);
+          expect(fresh.snapshot()).toEqual(gm.snapshot());
+          net.groups.set(2, fresh);
+        }
+      });
+      return { net, snaps };
+    };
+    const base = run(null);
+    expect(base.net.ids(2)).toEqual(["1:2", "1:1", "1:3"]);
+    expect(base.net.ids(1)).toEqual(["1:2"]);
+    expect(base.net.ids(3)).toEqual(["1:2"]);
+    const afterAbandon = run(3);
+    expect(afterAbandon.snaps[0]!.clients[0]!.holes).toEqual([1]);
+    const withLate = run(4);
+    expect(withLate.snaps[0]!.clients[0]!.late.map((m) => m.seq)).toEqual([1]);
+    expect(withLate.snaps[0]!.clients[0]!.holes).toEqual([]);
+    for (const r of [afterAbandon, withLate]) {
+      expect(r.net.delivered).toEqual(base.net.delivered);
+      expect([...r.net.groups.values()].map((x) => x.snapshot())).toEqual(
+        [...base.net.groups.values()].map((x) => x.snapshot()),
+      );
+    }
+  });
+
+  it("ignores an abandon of a message that is not waiting, and refuses one behind an undecided message", () => {
+    const { net, m2, d1 } = stalledPair();
+    const gm = net.group(2);
+    const before = gm.snapshot();
+    expect(net.apply(2, ab(d1.client, 1))).toBe("ignored"); // unknown client here
+    expect(net.apply(2, ab(m2.client, 1))).toBe("ignored"); // never started here
+    expect(net.apply(2, ab(m2.client, 7))).toBe("ignored");
+    expect(gm.snapshot()).toEqual(before);
+    expect(net.apply(1, ab(m2.client, m2.seq))).toBe("ignored"); // activated at 1, not waiting
+    net.apply(2, ab(m2.client, m2.seq));
+    net.drain();
+    expect(net.apply(2, ab(m2.client, m2.seq))).toBe("ignored"); // delivered now
+
+    const other = new Net([1, 2]);
+    const c = new TestClient(1);
+    const n1 = c.make([1, 2]);
+    const n2 = c.make([2]);
+    other.startAt(2, n1); // undecided at 2
+    other.startAt(2, n2); // waits for n1
+    const snap = other.group(2).snapshot();
+    expect(other.apply(2, ab(n2.client, n2.seq))).toBe("refused");
+    expect(other.group(2).snapshot()).toEqual(snap);
+  });
+});

@@ -77,6 +77,18 @@ export const defaultMcastOptions = {
  * - per-client records are kept for the group's life: one watermark record per client.
  * A message whose client never sends its start to some dest (a crashed client) stays pending at
  * the dests that have it and blocks their deliveries above it: clients must retry until done.
+ *
+ * Broken FIFO chains: if a client's predecessor of m never reaches g (the client crashed or
+ * stopped retransmitting), m waits at g for ever while the dests that activated m wait for g's
+ * proposal. The leader then logs `abandon` (see `stalled`): g activates m, and the client's
+ * waiting messages below it, without the missing predecessors, and remembers those as holes
+ * (at most `maxWaitingPerClient` per client, the oldest forgotten first). A hole that arrives
+ * later, from its client or forwarded with another group's proposal, is still admitted and
+ * activated (it may be activated elsewhere, waiting on our proposal), not dropped as a
+ * duplicate. The price: FIFO order is broken for that client only (its late predecessor gets a
+ * larger timestamp than its successors here), and `delivered` is then only the highest seq
+ * delivered. Timestamp order, hence agreement and acyclic order, is unaffected: each activation
+ * still takes a fresh clock value and finals are still the max of every dest's proposal.
  */
 export class GroupMulticast<P, R> {
   /** The group this state belongs to. */
@@ -121,6 +133,9 @@ export class GroupMulticast<P, R> {
         break;
       case "ack":
         outcome = this.channels.ack(cmd.from, cmd.upTo);
+        break;
+      case "abandon":
+        outcome = this.abandon(cmd.client, cmd.seq);
         break;
     }
     this.deliverReady();
@@ -188,6 +203,22 @@ export class GroupMulticast<P, R> {
     return this.clients.get(client)?.knows(seq) ?? false;
   }
 
+  /**
+   * Waiting messages that another group has already activated (an early proposal is held): that
+   * group waits for our proposal. The leader abandons those that stay here too long.
+   */
+  *stalled(): Iterable<{ client: ClientId; seq: number }> {
+    for (const k of this.early.keys()) {
+      const f = this.clients.get(k.client);
+      if (f !== undefined && f.waitingWith(k.seq) !== undefined) yield k;
+    }
+  }
+
+  /** True when (client, seq) is an abandoned predecessor that is still admitted if it arrives. */
+  awaitsLate(client: ClientId, seq: number): boolean {
+    return this.clients.get(client)?.holes.has(seq) ?? false;
+  }
+
   /** A copy of the whole state. Deliveries must have been taken first (the app's state follows them). */
   snapshot(): McastSnapshot<P, R> {
     invariant(this.deliveries.length === 0, "snapshot with deliveries not yet taken");
@@ -204,6 +235,8 @@ export class GroupMulticast<P, R> {
       activated: f.activated,
       delivered: f.delivered,
       waiting: [...f.waiting.values()],
+      holes: [...f.holes],
+      late: [...f.late],
     }));
     const channels = this.channels.snapshot();
     return {
@@ -239,7 +272,9 @@ export class GroupMulticast<P, R> {
       f.activated = c.activated;
       f.delivered = c.delivered;
       for (const m of c.waiting) f.waiting.set(m.prev[destIndex(m.dests, this.self)]!, m);
-      this.waiting += c.waiting.length;
+      for (const h of c.holes) f.holes.add(h);
+      for (const m of c.late) f.late.push(m);
+      this.waiting += c.waiting.length + c.late.length;
       this.clients.set(c.client, f);
     }
     this.undecided.clear();
@@ -274,6 +309,15 @@ export class GroupMulticast<P, R> {
     if (pos < 0) return "ignored"; // not addressed to this group
     const prev = msg.prev[pos]!;
     const known = this.clients.get(msg.client);
+    if (known?.holes.has(msg.seq) === true) {
+      // A predecessor abandoned here arrives late: admit it whatever the bounds (it may be
+      // activated elsewhere, waiting on our proposal), activate it as soon as the client allows.
+      known.holes.delete(msg.seq);
+      known.addLate(msg);
+      this.waiting++;
+      this.activateNext(known);
+      return "applied";
+    }
     if (known !== undefined) {
       if (msg.seq <= known.activated) return "duplicate";
       const other = known.waiting.get(prev);
@@ -293,7 +337,8 @@ export class GroupMulticast<P, R> {
       this.clients.set(msg.client, fifo);
     }
     if (ready) {
-      this.activate(msg, fifo);
+      this.activateOne(msg, fifo);
+      this.activateNext(fifo);
     } else {
       fifo.waiting.set(prev, msg);
       this.waiting++;
@@ -327,11 +372,12 @@ export class GroupMulticast<P, R> {
       return "applied";
     }
     const fifo = this.clients.get(client);
-    if (fifo !== undefined && mseq <= fifo.activated) {
-      const p = fifo.active;
-      // Otherwise the message is already final here: a proposal cannot be missing, so this one
-      // is from a group outside its dests, or the early-delivery bug finalised it without one.
-      if (p !== null && p.msg.seq === mseq) this.propose(p, fifo, from, ts);
+    const p = fifo?.active ?? null;
+    if (fifo !== undefined && p !== null && p.msg.seq === mseq) {
+      this.propose(p, fifo, from, ts);
+    } else if (fifo !== undefined && mseq <= fifo.activated && !fifo.isLate(mseq)) {
+      // The message is already final here: a proposal cannot be missing, so this one is from a
+      // group outside its dests, or the early-delivery bug finalised it without one.
     } else if (!this.early.add(client, mseq, from, ts)) {
       return "refused"; // not consumed: the sender re-sends it once starts have drained the store
     }
@@ -345,26 +391,59 @@ export class GroupMulticast<P, R> {
     p.proposals.set(from, t);
     if (p.proposals.size === p.msg.dests.length) {
       this.finalize(p, fifo, this.maxProposal(p));
-      this.activateSuccessors(fifo, p.msg.seq);
+      this.activateNext(fifo);
     }
   }
 
-  /** Activates `msg` (its FIFO predecessor here is final), then any successors that follow. */
-  private activate(msg: McastMessage<P>, fifo: ClientFifo<P>): void {
-    const p = this.activateOne(msg, fifo);
-    if (p.final !== null) this.activateSuccessors(fifo, msg.seq);
-  }
-
-  /** Activates waiting successors along the chain for as long as each becomes final at once. */
-  private activateSuccessors(fifo: ClientFifo<P>, seq: number): void {
-    for (;;) {
-      const next = fifo.takeSuccessor(seq);
+  /**
+   * While the client has no undecided message here, activates its next one: the first late
+   * message if any, else the waiting successor of its highest activated message.
+   */
+  private activateNext(fifo: ClientFifo<P>): void {
+    while (fifo.active === null) {
+      const next = fifo.late.shift() ?? fifo.takeSuccessor(fifo.activated);
       if (next === undefined) return;
       this.waiting--;
-      const p = this.activateOne(next, fifo);
-      if (p.final === null) return;
-      seq = next.seq;
+      this.activateOne(next, fifo);
     }
+  }
+
+  /**
+   * The leader gave up on the FIFO predecessor of the client's waiting message `seq`: activate
+   * it now, after the client's waiting messages below it (in seq order), and remember every
+   * missing predecessor as a hole. Refused while the client has an undecided message here (its
+   * successor may be the one awaited; the leader retries later).
+   */
+  private abandon(client: ClientId, seq: number): ApplyOutcome {
+    const fifo = this.clients.get(client);
+    if (fifo === undefined || fifo.waitingWith(seq) === undefined) return "ignored";
+    if (fifo.active !== null) return "refused";
+    const taken: McastMessage<P>[] = [];
+    for (const [prev, m] of fifo.waiting) {
+      if (m.seq <= seq) {
+        fifo.waiting.delete(prev);
+        taken.push(m);
+      }
+    }
+    taken.sort((a, b) => a.seq - b.seq);
+    let before = fifo.activated;
+    for (const m of taken) {
+      const prev = m.prev[destIndex(m.dests, this.self)]!;
+      if (prev !== before && prev > 0) this.addHole(fifo, prev);
+      before = m.seq;
+      fifo.addLate(m);
+    }
+    this.activateNext(fifo);
+    return "applied";
+  }
+
+  /** Records an abandoned predecessor, forgetting the oldest hole beyond the per-client bound. */
+  private addHole(fifo: ClientFifo<P>, seq: number): void {
+    if (fifo.holes.size >= this.maxWaitingPerClient) {
+      const oldest = fifo.holes.values().next();
+      if (oldest.done !== true) fifo.holes.delete(oldest.value);
+    }
+    fifo.holes.add(seq);
   }
 
   private activateOne(msg: McastMessage<P>, fifo: ClientFifo<P>): Pending<P> {
@@ -372,7 +451,7 @@ export class GroupMulticast<P, R> {
     this.clockValue += 1;
     const local = this.clockValue;
     const p: Pending<P> = { msg, local, proposals: new Map([[this.self, local]]), final: null };
-    fifo.activated = msg.seq;
+    if (msg.seq > fifo.activated) fifo.activated = msg.seq;
     fifo.active = p;
     this.pending++;
     const early = this.early.take(msg.client, msg.seq);
@@ -432,8 +511,8 @@ export class GroupMulticast<P, R> {
       this.pending--;
       const fifo = this.clients.get(f.msg.client);
       invariant(fifo !== undefined, "delivering a message of an unknown client");
-      invariant(f.msg.seq > fifo.delivered, `client ${f.msg.client}: delivery out of FIFO order`);
-      fifo.delivered = f.msg.seq;
+      // In chain order unless a predecessor arrived after an abandon (see the class comment).
+      if (f.msg.seq > fifo.delivered) fifo.delivered = f.msg.seq;
       const ts = f.final;
       invariant(ts !== null, "a message in the final heap without a final timestamp");
       this.deliveries.push({ kind: "deliver", msg: f.msg, ts });

@@ -53,7 +53,13 @@ export type McastCommand<P, R> =
       readonly body: ChannelBody<P, R>;
     }
   /** Group `from` has appended our channel messages up to `upTo`: trim the outbox to `from`. */
-  | { readonly kind: "ack"; readonly from: GroupId; readonly upTo: number };
+  | { readonly kind: "ack"; readonly from: GroupId; readonly upTo: number }
+  /**
+   * Stop waiting for the FIFO predecessor of the client's waiting message `seq` here: activate it
+   * (with any of the client's waiting messages below it) now. The leader proposes it for a
+   * message that another group has activated and that has waited here too long.
+   */
+  | { readonly kind: "abandon"; readonly client: ClientId; readonly seq: number };
 
 /** What the group hands its application, in the order `apply` produced it. */
 export type Delivery<P, R> =
@@ -117,6 +123,10 @@ export interface ClientSnapshot<P> {
   readonly delivered: number;
   /** Messages waiting for their FIFO predecessor to get its final timestamp here. */
   readonly waiting: readonly McastMessage<P>[];
+  /** Seqs of predecessors that were abandoned here and are still accepted if they arrive late. */
+  readonly holes: readonly number[];
+  /** Messages admitted out of chain order (abandoned chains, late predecessors), seq ascending. */
+  readonly late: readonly McastMessage<P>[];
 }
 
 /** Proposals that arrived before their message's start, in a snapshot. */
