@@ -74,6 +74,13 @@ export interface McastSimOptions {
   readonly settleMs: number;
   /** Time given to lagging replicas to catch up once the clients are done. */
   readonly catchUpMs: number;
+  /**
+   * Client 0 misbehaves as a client that keeps crashing half-way would: half of its single-group
+   * messages are never sent, and each multi-group message misses one of its destinations; it
+   * never retransmits. Its messages are exempt from liveness; every other
+   * client's must still complete (the groups abandon the broken FIFO chains).
+   */
+  readonly brokenClient: boolean;
 }
 
 /** Defaults for a quick correctness run. */
@@ -97,6 +104,7 @@ export const defaultMcastSimOptions: McastSimOptions = {
   clientTimeoutMs: 200,
   settleMs: 20_000,
   catchUpMs: 1_000,
+  brokenClient: false,
 };
 
 /** Counters of one run. */
@@ -300,6 +308,16 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     mcastChecker.onSend(`${addr}.${seq}`, addr, seq, dests);
     const record: McastRecord = { client: addr, seq, dests, sentAt: world.now, completedAt: null };
     history.push(record);
+    if (opts.brokenClient && addr === CLIENT_BASE) {
+      // Fire and forget, partly: nobody waits for this client's messages.
+      // A single-group message is lost half the time; a multi-group one misses one destination.
+      const skip = dests.length === 1 ? (c.rng.chance(0.5) ? 0 : -1) : c.rng.int(dests.length);
+      dests.forEach((g, i) => {
+        if (i !== skip) sendTo(c, addr, g, msg);
+      });
+      world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+      return;
+    }
     c.inflight.set(seq, { msg, record, waiting: new Set(dests), sentAt: world.now, attempt: 0 });
     for (const g of dests) sendTo(c, addr, g, msg);
     world.after(opts.clientTimeoutMs, { kind: "timeout", client: addr, seq, attempt: 0 });
@@ -400,7 +418,10 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const violations = checks.violations();
   const correct = new Set(allReplicas.filter((id) => world.nodes.get(id)?.up));
   const finish = { replicasByGroup: members, correct, checkLiveness: true };
-  violations.push(...mcastChecker.finish(finish));
+  const correctSenders = new Set(
+    [...clients.keys()].filter((a) => !(opts.brokenClient && a === CLIENT_BASE)),
+  );
+  violations.push(...mcastChecker.finish({ ...finish, correctSenders }));
   violations.push(...channelChecker.finish(finish).map((v) => `channel ${v}`));
   if (!completed) {
     let open = 0;

@@ -168,4 +168,21 @@ describe("multicast simulation", () => {
     expect(local).toBeLessThanOrEqual(4);
     expect(global).toBeGreaterThanOrEqual(local + 2);
   });
+
+  it("keeps serving every other client when one sends its messages only in part", () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const r = runMcastSimulation({
+        ...defaultMcastSimOptions,
+        seed,
+        brokenClient: true,
+        faults: all,
+      });
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      const others = r.history.filter((h) => h.client !== 1000);
+      expect(
+        others.every((h) => h.completedAt !== null),
+        `seed ${seed}`,
+      ).toBe(true);
+    }
+  });
 });
