@@ -31,13 +31,18 @@ import {
   GroupReplica,
   type GroupSnapshot,
 } from "../core/group/group-replica.ts";
-import { clientId, type GroupId, groupId, type ReplicaId, replicaId } from "../core/ids.ts";
+import { clientId, type GroupId, groupId, type ReplicaId } from "../core/ids.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { DrivenGroupReplica } from "./driven-group.ts";
 import type { FaultKind } from "./faults.ts";
-import { FAULTS_START, GroupConsensusChecks, standardFaults } from "./group-checks.ts";
+import {
+  FAULTS_START,
+  GroupConsensusChecks,
+  groupTopology,
+  standardFaults,
+} from "./group-checks.ts";
 import {
   type GroupNode,
   type GroupTraffic,
@@ -206,13 +211,7 @@ export function runDsSimulation<Cmd, Res, Val>(
     partitions,
     bugs: new Set(opts.bug === null ? [] : [opts.bug]),
   };
-  const members = new Map<GroupId, ReplicaId[]>();
-  const groupOf = new Map<number, GroupId>();
-  for (const g of groups) {
-    const ids = Array.from({ length: opts.replicas }, (_, i) => replicaId(g * 100 + i + 1));
-    members.set(g, ids);
-    for (const id of ids) groupOf.set(id, g);
-  }
+  const { members, groupOf } = groupTopology(groups, opts.replicas);
   // S-SMR partitions statically: every variable starts (and stays) at its home partition.
   const boot = workload.initial(partitions, root.fork("initial"));
   const initial = {

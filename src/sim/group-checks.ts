@@ -1,5 +1,6 @@
 // Consensus checks over every group of a simulation, and the standard fault schedule of a run.
 import { ConsensusChecker, type LogView } from "../check/invariants.ts";
+import { type GroupId, type ReplicaId, replicaId } from "../core/ids.ts";
 import type { Role } from "../core/raft/types.ts";
 import { type FaultEvent, type FaultKind, generateFaultSchedule } from "./faults.ts";
 import type { Rng } from "./rng.ts";
@@ -88,4 +89,19 @@ export function standardFaults(
     allowMajorityLoss: true,
     downtime: { min: 20, max: Math.max(40, Math.floor((end - FAULTS_START) / 3)) },
   });
+}
+
+/** Replicas of each group (ids `g*100 + 1..`) and the group of each replica. */
+export function groupTopology(
+  groups: readonly GroupId[],
+  replicas: number,
+): { members: Map<GroupId, ReplicaId[]>; groupOf: Map<number, GroupId> } {
+  const members = new Map<GroupId, ReplicaId[]>();
+  const groupOf = new Map<number, GroupId>();
+  for (const g of groups) {
+    const ids = Array.from({ length: replicas }, (_, i) => replicaId(g * 100 + i + 1));
+    members.set(g, ids);
+    for (const id of ids) groupOf.set(id, g);
+  }
+  return { members, groupOf };
 }

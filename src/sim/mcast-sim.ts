@@ -8,20 +8,18 @@ import {
   type GroupSnapshot,
 } from "../core/group/group-replica.ts";
 import type { McastResponse } from "../core/group/wire.ts";
-import {
-  type ClientId,
-  clientId,
-  type GroupId,
-  groupId,
-  type ReplicaId,
-  replicaId,
-} from "../core/ids.ts";
+import { type ClientId, clientId, type GroupId, groupId, type ReplicaId } from "../core/ids.ts";
 import type { McastCommand, McastMessage } from "../core/multicast/types.ts";
 import { defaultRaftOptions, type RaftOptions } from "../core/raft/types.ts";
 import { type CostModel, defaultCostModel } from "./cost.ts";
 import { DrivenGroupReplica } from "./driven-group.ts";
 import type { FaultEvent, FaultKind } from "./faults.ts";
-import { FAULTS_START, GroupConsensusChecks, standardFaults } from "./group-checks.ts";
+import {
+  FAULTS_START,
+  GroupConsensusChecks,
+  groupTopology,
+  standardFaults,
+} from "./group-checks.ts";
 import {
   type GroupNode,
   type GroupTraffic,
@@ -203,13 +201,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const root = new Rng(opts.seed);
   const world = new SimWorld<Wire, ClientEvent, Node>(root, opts.network, opts.tickMs);
   const groupIds = Array.from({ length: opts.groups }, (_, i) => groupId(i + 1));
-  const members = new Map<GroupId, ReplicaId[]>();
-  const groupOf = new Map<number, GroupId>();
-  for (const g of groupIds) {
-    const ids = Array.from({ length: opts.replicas }, (_, i) => replicaId(g * 100 + i + 1));
-    members.set(g, ids);
-    for (const id of ids) groupOf.set(id, g);
-  }
+  const { members, groupOf } = groupTopology(groupIds, opts.replicas);
   const options: GroupReplicaOptions = {
     ...defaultGroupReplicaOptions(opts.raft),
     snapshotEvery: opts.snapshotEvery,
