@@ -54,7 +54,7 @@ export function procCpuMs(pid: number, ticksPerS: number): number | null {
 
 let ticks: number | null = null;
 /** Clock ticks per second of /proc times (getconf CLK_TCK; 100 if that fails). */
-function clockTicks(): number {
+export function clockTicks(): number {
   if (ticks === null) {
     try {
       ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;

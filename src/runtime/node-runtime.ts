@@ -66,10 +66,13 @@ type Input<P, R, Res, Snap> =
  *    `setImmediate`, so everything that arrived in one event-loop turn is handled together;
  * 2. the run hands every queued input to the replica, then, if it has work, takes `ready()`;
  * 3. sends decided without the log (`ready.sends`: redirects, acks) go out at once;
- * 4. hard state, snapshot and entries are saved and `await storage.sync()` makes them durable;
- *    inputs arriving meanwhile wait in the queue (the next cycle's batch);
- * 5. the Ready's consensus messages go out (never before step 4: the persistence contract);
- * 6. `advance()` applies the committed entries; its sends go out; repeat while there is work.
+ * 4. hard state, snapshot and entries are saved and a sync starts;
+ * 5. meanwhile the committed entries are applied (`applyCommitted`) and their answers go out:
+ *    they are durable on a majority already, so they need not wait for this Ready's writes;
+ * 6. the sync completes; inputs arriving meanwhile wait in the queue (the next cycle's batch);
+ * 7. the Ready's consensus messages go out (never before step 6: the persistence contract);
+ * 8. `advance()` marks the writes durable (installing a snapshot and applying, if step 5 left
+ *    that to it); its sends go out; repeat while there is work.
  */
 export class NodeRuntime<P, R, Res, Snap> {
   private readonly config: NodeRuntimeConfig;
@@ -288,10 +291,22 @@ export class NodeRuntime<P, R, Res, Snap> {
         c.raftMessagesOut++;
         this.transport.send(m.to, m);
       }
-      if (hardState !== null || snapshot !== null || entries.length > 0) {
+      const persist = hardState !== null || snapshot !== null || entries.length > 0;
+      let syncing: Promise<void> | null = null;
+      const t0 = performance.now();
+      if (persist) {
         storage.save(hardState, snapshot, entries);
-        const t0 = performance.now();
-        await storage.sync();
+        syncing = storage.sync();
+      }
+      // Committed entries are durable on a majority already: apply them and answer while this
+      // Ready's own writes are on their way to disk (see GroupReplica.applyCommitted).
+      const early = replica.applyCommitted(rd);
+      if (early !== null) {
+        this.sendAll(early.sends);
+        if (early.events.length > 0) this.services.onEvents?.(early.events);
+      }
+      if (syncing !== null) {
+        await syncing;
         c.syncWaitMs += performance.now() - t0;
         c.persistCycles++;
         c.entriesSaved += entries.length;

@@ -27,7 +27,8 @@ export type GroupWire<P, R, Res, Snap> =
 export interface GroupHooks<P, R, Res, Snap, E> {
   /** A group answered a client. */
   response(to: number, from: number, msg: McastResponse<Res> | QueryResponse<Res>): void;
-  /** A replica finished a Ready: what it applied and handed its app (after consensus checks). */
+  /** A replica applied a Ready: what it handed its app (after consensus checks). Called once per
+   * Ready: at `run` when its committed entries were applied before the fsync, else at `finish`. */
   applied(
     node: GroupNode<P, R, Res, Snap>,
     rd: GroupReady<P, R, Res, Snap>,
@@ -59,13 +60,15 @@ export function groupHandlers<P, R, Res, Snap, E>(
 ): WorldHandlers<GroupWire<P, R, Res, Snap>, E, GroupNode<P, R, Res, Snap>> {
   type Node = GroupNode<P, R, Res, Snap>;
   const observe = (node: Node): void => checks.observe(node.id, node.replica?.core.raft);
-  const dispatch = (node: Node, sends: GroupReady<P, R, Res, Snap>["sends"]): void => {
+  const dispatch = (node: Node, sends: GroupReady<P, R, Res, Snap>["sends"], delay = 0): void => {
     for (const s of sends) {
       if (s.kind === "client") traffic.clientMessages++;
       else traffic.interGroupMessages++;
-      world.send(node.id, s.to, s.msg);
+      world.sendAfter(delay, node.id, s.to, s.msg);
     }
   };
+  /** Readies whose committed entries were applied at `run`, before their fsync. */
+  const appliedEarly = new WeakSet<GroupReady<P, R, Res, Snap>>();
   return {
     deliver(to, from, msg) {
       if (
@@ -84,11 +87,21 @@ export function groupHandlers<P, R, Res, Snap, E>(
     run(node) {
       const started = node.run();
       if (started === null) return;
-      dispatch(node, started.ready?.sends ?? []);
+      const rd = started.ready;
+      dispatch(node, rd?.sends ?? []);
       // A leader's appends leave before its fsync (Ready.eager); the rest wait for `finish`.
-      for (const m of started.ready?.raft.eager ?? []) {
+      for (const m of rd?.raft.eager ?? []) {
         traffic.raftMessages++;
         world.send(node.id, m.to, m);
+      }
+      // Committed entries are applied while the fsync runs, as the real runtime does; what they
+      // produce leaves once the CPU part of the service time has passed.
+      const early = rd === null ? null : (node.replica?.core.applyCommitted(rd) ?? null);
+      if (rd !== null && early !== null) {
+        appliedEarly.add(rd);
+        checks.of(node.id).observeApply(node.id, rd.raft.committed);
+        hooks.applied(node, rd, early);
+        dispatch(node, early.sends, started.cpu);
       }
       if (node.busy) world.finishAt(node, started.duration);
       observe(node);
@@ -106,8 +119,10 @@ export function groupHandlers<P, R, Res, Snap, E>(
         traffic.raftMessages++;
         world.send(node.id, m.to, m);
       }
-      c.observeApply(node.id, raft.committed);
-      hooks.applied(node, done.rd, done.adv);
+      if (!appliedEarly.has(done.rd)) {
+        c.observeApply(node.id, raft.committed);
+        hooks.applied(node, done.rd, done.adv);
+      }
       dispatch(node, done.adv.sends);
       observe(node);
       if (node.queued > 0 || node.replica?.hasReady()) world.wake(node);

@@ -179,9 +179,12 @@ interface SimClient {
   readonly rng: Rng;
   remaining: number;
   seq: number;
+  /** Unanswered messages by seq, oldest first (Map order is insertion order). */
   readonly inflight: Map<number, InFlight>;
   readonly lastSeqTo: Map<GroupId, number>;
   readonly guess: Map<GroupId, ReplicaId>;
+  /** Sending loops parked because the window was full; resumed when the oldest completes. */
+  parked: number;
 }
 
 const CLIENT_BASE = 1000;
@@ -266,6 +269,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       inflight: new Map(),
       lastSeqTo: new Map(),
       guess,
+      parked: 0,
     });
     for (let w = 0; w < opts.window; w++) {
       world.after(rng.exponential(opts.thinkMs), { kind: "next", client: addr });
@@ -277,7 +281,15 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   };
   const startNext = (addr: number): void => {
     const c = clients.get(addr)!;
-    if (c.remaining === 0 || c.inflight.size >= opts.window) return;
+    if (c.remaining === 0) return;
+    // The window bounds the distance from the oldest unanswered seq, not just the count: the
+    // groups remember a client's last `window` answers, so a retransmission of the oldest
+    // must still find its answer however many later messages completed meanwhile.
+    const oldest = c.inflight.keys().next();
+    if (!oldest.done && c.seq + 1 - oldest.value >= opts.window) {
+      c.parked++;
+      return;
+    }
     c.remaining--;
     const seq = ++c.seq;
     const global = opts.groups > 1 && c.rng.chance(opts.globalFraction);
@@ -335,7 +347,11 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     f.record.completedAt = world.now;
     (f.msg.dests.length > 1 ? globalLatency : localLatency).push(world.now - f.sentAt);
     lastCompletion = world.now;
-    world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+    const loops = 1 + c.parked;
+    c.parked = 0;
+    for (let i = 0; i < loops; i++) {
+      world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+    }
   };
 
   const handlers = groupHandlers(world, checks, traffic, {

@@ -17,7 +17,9 @@ export interface DrivenReplica<In, C, S, Rd extends { readonly raft: Ready<C, S>
  * A replica as a single server with a queue. `run` takes every queued input, steps the replica,
  * writes the Ready to storage and reports how long that took (CPU + fsync); the simulator calls
  * `finish` once that time has passed, which makes the writes durable and applies; only then are
- * the Ready's messages sent. A crash between `run` and `finish` loses the unsynced writes.
+ * the Ready's messages sent. A crash between `run` and `finish` loses the unsynced writes. A
+ * driver may apply committed entries at `run` already (see GroupReplica.applyCommitted); `cpu`
+ * says when that work is done, before the fsync.
  */
 export class SimNode<
   In,
@@ -88,7 +90,7 @@ export class SimNode<
    * Handles every queued input and starts persisting the result. Returns the service time and
    * the Ready (whose `sends`, if any, need no persistence), or null when idle.
    */
-  run(): { readonly duration: number; readonly ready: Rd | null } | null {
+  run(): { readonly duration: number; readonly cpu: number; readonly ready: Rd | null } | null {
     const replica = this.replica;
     if (replica === null || this.busy) return null;
     const inputs = this.inbox;
@@ -98,7 +100,7 @@ export class SimNode<
       else replica.input(i.x);
     }
     let duration = inputs.length * this.cost.cpuPerInput;
-    if (!replica.hasReady()) return duration > 0 ? { duration, ready: null } : null;
+    if (!replica.hasReady()) return duration > 0 ? { duration, cpu: duration, ready: null } : null;
     const rd = replica.ready();
     const { hardState, snapshot, entries, committed, messages, eager } = rd.raft;
     this.persisted = hardState !== null || snapshot !== null || entries.length > 0;
@@ -112,7 +114,9 @@ export class SimNode<
       commands * this.cost.cpuPerCommand + (messages.length + eager.length) * this.cost.cpuPerSend;
     this.inFlight = rd;
     this.busy = true;
-    return { duration, ready: rd };
+    // The CPU part of the service time; the fsync, if any, overlaps nothing after it.
+    const cpu = duration - (this.persisted ? this.cost.fsyncLatency : 0);
+    return { duration, cpu, ready: rd };
   }
 
   /** The service time has passed: writes are durable; apply and advance. */

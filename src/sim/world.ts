@@ -72,6 +72,13 @@ export class SimWorld<W, E, N extends WorldNode> {
     }
   }
 
+  /** Sends a message as if it left `delay` from now (work a node does before it sends). */
+  sendAfter(delay: number, from: number, to: number, msg: W): void {
+    for (const at of this.net.deliveries(from, to, this.now + delay)) {
+      this.queue.push(at, { kind: "deliver", from, to, msg });
+    }
+  }
+
   /** Schedules one of the simulation's own events `delay` from now. */
   after(delay: number, event: E): void {
     this.queue.push(this.now + delay, { kind: "own", event });

@@ -27,7 +27,10 @@ export interface ProxyOptions {
   readonly policy: DestinationPolicy;
   /** Ticks without an answer before a message is sent again (to another replica). */
   readonly timeoutTicks: number;
-  /** Most messages in flight; the groups remember this many answers per client. */
+  /**
+   * Most messages in flight, counted as the distance from the oldest unanswered seq; the groups
+   * must remember at least this many answers per client (`repliesPerClient`).
+   */
   readonly maxInFlight: number;
   /** Ask an oracle replica for locations outside the log before consulting through it. */
   readonly queries: boolean;
@@ -124,8 +127,10 @@ interface Outgoing<Cmd> {
  *
  * Invariants:
  * - sequence numbers grow by one per message; `prev` chains a client's messages per group (FIFO);
- * - at most `maxInFlight` messages are unanswered at once, so every answer is still remembered
- *   by the groups when a retransmission asks for it;
+ * - a message is sent only when its seq is less than `maxInFlight` past the oldest unanswered
+ *   one: the groups remember each client's last `maxInFlight` answers, so a retransmission of
+ *   the oldest still finds its answer however many later messages completed meanwhile (a bound
+ *   on the count alone would not do: one lost answer, then many fast ones, and it is gone);
  * - a command completes exactly once, with the first decisive answer from its answerer.
  */
 export class ClientProxy<Cmd, Res> {
@@ -485,7 +490,10 @@ export class ClientProxy<Cmd, Res> {
   }
 
   private flushBacklog(): void {
-    while (this.backlog.length > 0 && this.outgoing.size < this.options.maxInFlight) {
+    while (this.backlog.length > 0) {
+      // `outgoing` is in seq order (insertion order), so its first key is the oldest unanswered.
+      const oldest = this.outgoing.keys().next();
+      if (!oldest.done && this.backlog[0]!.seq - oldest.value >= this.options.maxInFlight) break;
       const msg = this.backlog.shift()!;
       this.outgoing.set(msg.seq, { msg, waiting: new Set(msg.dests), elapsed: 0 });
       for (const g of msg.dests) this.send(g, msg);

@@ -1,5 +1,5 @@
 // One replica of a multicast group: consensus log, atomic multicast state, reliable channels and the app.
-import { ConfigError } from "../errors.ts";
+import { ConfigError, invariant } from "../errors.ts";
 import type { ClientId, GroupId, ReplicaId } from "../ids.ts";
 import { GroupMulticast } from "../multicast/group-multicast.ts";
 import { validateMessage } from "../multicast/message.ts";
@@ -83,7 +83,10 @@ export type GroupSend<P, R, Res> =
       readonly msg: McastResponse<Res> | QueryResponse<Res>;
     };
 
-/** One unit of work for the driver: persist, send, then `advance(ready)`. */
+/**
+ * One unit of work for the driver: persist, send, then `advance(ready)`; `applyCommitted(ready)`
+ * may come first, while the writes are still on their way to disk.
+ */
 export interface GroupReady<P, R, Res, Snap> {
   readonly raft: Ready<McastCommand<P, R>, GroupSnapshot<P, R, Res, Snap>>;
   /** Sends decided without the log (redirects, remembered replies, acks); safe at once. */
@@ -105,7 +108,7 @@ export type GroupEvent<P, R> =
       readonly payload: R;
     };
 
-/** What `advance` produced. */
+/** What `applyCommitted` or `advance` produced. */
 export interface GroupAdvance<P, R, Res> {
   readonly sends: readonly GroupSend<P, R, Res>[];
   readonly events: readonly GroupEvent<P, R>[];
@@ -164,6 +167,8 @@ export class GroupReplica<P, R, Res, Snap> {
   private readonly stalledTicks = new Map<string, number>();
   private sends: GroupSend<P, R, Res>[] = [];
   private answering = false;
+  /** The Ready whose committed entries `applyCommitted` already applied, if any. */
+  private appliedEarly: GroupReady<P, R, Res, Snap> | null = null;
 
   constructor(
     identity: GroupIdentity,
@@ -335,13 +340,60 @@ export class GroupReplica<P, R, Res, Snap> {
     return { raft: this.raft.ready(), sends };
   }
 
-  /** The driver made `rd.raft` durable and sent its messages: apply, advance, compact. */
+  /**
+   * Applies the committed entries of `rd` now, before the Ready's writes are durable, and returns
+   * what that produced (answers to clients, messages for other groups): they may leave at once.
+   *
+   * Why this is safe: an entry in `rd.raft.committed` is committed, that is durable on a majority
+   * of the group, whatever happens to this replica's own pending writes; the leader counts its
+   * own entries only once durable, and a follower only learns commitment from a leader. So what
+   * these entries produce is final: a crash before the sync completes loses nothing that another
+   * replica, or this one after recovery from its peers, would not produce again in the same
+   * order. It takes one fsync off every command's latency: the answer no longer waits for the
+   * writes of commands that arrived after it. A Ready that installs a snapshot is applied by
+   * `advance` instead (the snapshot must be loaded first); then this returns null.
+   * Optional: `advance` applies whatever this did not.
+   */
+  applyCommitted(rd: GroupReady<P, R, Res, Snap>): GroupAdvance<P, R, Res> | null {
+    invariant(this.appliedEarly === null, "group: applyCommitted twice for one Ready");
+    if (rd.raft.restore && rd.raft.snapshot !== null) return null;
+    this.appliedEarly = rd;
+    const events = this.applyEntries(rd);
+    if (this.raft.role === "leader") this.leaderSends();
+    const sends = this.sends;
+    this.sends = [];
+    return { sends, events };
+  }
+
+  /**
+   * The driver made `rd.raft` durable and sent its messages: apply (unless `applyCommitted`
+   * did), advance, compact.
+   */
   advance(rd: GroupReady<P, R, Res, Snap>): GroupAdvance<P, R, Res> {
     const { raft } = rd;
-    if (raft.restore && raft.snapshot !== null) this.load(raft.snapshot.data);
+    let events: GroupEvent<P, R>[] = [];
+    if (this.appliedEarly === rd) this.appliedEarly = null;
+    else {
+      invariant(this.appliedEarly === null, "group: advance of another Ready than the one applied");
+      if (raft.restore && raft.snapshot !== null) this.load(raft.snapshot.data);
+      events = this.applyEntries(rd);
+    }
+    this.raft.advance();
+    this.noticeLeadership();
+    if (this.raft.role === "leader") this.leaderSends();
+    if (this.raft.appliedIndex - this.raft.snapshotIndex >= this.options.snapshotEvery) {
+      this.raft.compact(this.raft.appliedIndex, this.snapshot());
+    }
+    const sends = this.sends;
+    this.sends = [];
+    return { sends, events };
+  }
+
+  /** Hands the committed entries of `rd` to multicast and the app, in log order. */
+  private applyEntries(rd: GroupReady<P, R, Res, Snap>): GroupEvent<P, R>[] {
     const events: GroupEvent<P, R>[] = [];
     this.answering = this.raft.role === "leader";
-    for (const entry of raft.committed) {
+    for (const entry of rd.raft.committed) {
       for (const cmd of entry.cmds) {
         this.mcast.apply(cmd);
         for (const d of this.mcast.takeDeliveries()) {
@@ -361,25 +413,20 @@ export class GroupReplica<P, R, Res, Snap> {
       }
     }
     this.answering = false;
-    this.raft.advance();
-    this.noticeLeadership();
-    if (this.raft.role === "leader") {
-      this.flushOutboxes();
-      for (const [from] of this.groups) {
-        if (from === this.group) continue;
-        const got = this.mcast.received(from);
-        if (got > (this.ackSent.get(from) ?? 0)) {
-          const to = this.leaderGuess.get(from);
-          if (to !== undefined) this.sendAck(from, to, this.raft.id);
-        }
+    return events;
+  }
+
+  /** Leader: sends new outbox bodies, and acks for channel messages received since the last. */
+  private leaderSends(): void {
+    this.flushOutboxes();
+    for (const [from] of this.groups) {
+      if (from === this.group) continue;
+      const got = this.mcast.received(from);
+      if (got > (this.ackSent.get(from) ?? 0)) {
+        const to = this.leaderGuess.get(from);
+        if (to !== undefined) this.sendAck(from, to, this.raft.id);
       }
     }
-    if (this.raft.appliedIndex - this.raft.snapshotIndex >= this.options.snapshotEvery) {
-      this.raft.compact(this.raft.appliedIndex, this.snapshot());
-    }
-    const sends = this.sends;
-    this.sends = [];
-    return { sends, events };
   }
 
   /** Counters for status and checks. */
