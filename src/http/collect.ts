@@ -164,6 +164,12 @@ export function collectRuntimeSamples(m: RuntimeMetrics, labels: Labels = {}): M
       l,
     ),
     counter(
+      "dssmr_transport_dead_links_total",
+      "Outgoing connections closed because the peer answered no ping in time.",
+      t.deadLinks,
+      l,
+    ),
+    counter(
       "dssmr_transport_connect_failures_total",
       "Outgoing connection attempts that failed.",
       t.connectFailures,

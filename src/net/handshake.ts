@@ -5,7 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
  * Version of the wire protocol (frames, hello, message shapes). Both sides of a connection must
  * speak the same one; a mismatch is refused with a reason naming both versions.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Bytes of each side's random nonce. */
 export const NONCE_BYTES = 16;

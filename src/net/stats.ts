@@ -12,6 +12,8 @@ export interface TransportStats {
   dropsNoRoute: number;
   /** Outgoing connections established again after losing one. */
   reconnects: number;
+  /** Outgoing connections closed because the peer answered no ping for too long. */
+  deadLinks: number;
   /** Outgoing connection attempts that failed. */
   connectFailures: number;
   /** Connections closed because they sent a malformed frame or broke the protocol (no hello). */
@@ -36,6 +38,7 @@ export const emptyTransportStats = (): TransportStats => ({
   dropsQueueFull: 0,
   dropsNoRoute: 0,
   reconnects: 0,
+  deadLinks: 0,
   connectFailures: 0,
   frameErrors: 0,
   authFailures: 0,

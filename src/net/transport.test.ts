@@ -1,5 +1,5 @@
 // Tests of the TCP transport on 127.0.0.1: delivery, client replies, reconnects, drops, bad input.
-import { connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame } from "./frame.ts";
 import { freePorts } from "./free-port.ts";
@@ -130,5 +130,52 @@ describe("Transport", () => {
     good.t.send(1, { ok: 2 });
     await until(() => server.got.length === 2);
     expect(server.got.map((g) => g.msg)).toEqual([{ ok: 1 }, { ok: 2 }]);
+  });
+  it("pings quietly over a healthy link: no ping or pong reaches the handler, nothing is closed", async () => {
+    const peers = new Map<number, PeerAddress>();
+    const fast = { pingIntervalMs: 20, deadAfterMs: 100 };
+    const a = node(1, peers, true, fast);
+    const b = node(2, peers, true, fast);
+    peers.set(1, (await a.t.listen())!);
+    peers.set(2, (await b.t.listen())!);
+    a.t.send(2, { type: "x" });
+    await until(() => b.got.length === 1);
+    await new Promise((r) => setTimeout(r, 400)); // 20 pings, 4 dead-after periods
+    a.t.send(2, { type: "x" });
+    await until(() => b.got.length === 2);
+    expect(a.t.stats.deadLinks).toBe(0);
+    expect(a.t.stats.reconnects).toBe(0);
+    expect(b.got.every((g) => (g.msg as { type: string }).type === "x")).toBe(true);
+  });
+
+  it("closes and re-dials a link whose peer stops answering pings (a cut that TCP has not noticed)", async () => {
+    // A peer that accepts and reads but never writes: to the dialler it looks like a link cut
+    // after the handshake, with the socket still open.
+    const accepted: Socket[] = [];
+    const silent = createServer((s) => {
+      accepted.push(s);
+      s.on("data", () => {});
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, HOST, () => r()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const a = node(1, new Map([[2, { host: HOST, port }]]), false, {
+        pingIntervalMs: 20,
+        deadAfterMs: 100,
+      });
+      a.t.send(2, { type: "x" });
+      await until(() => a.t.stats.deadLinks >= 1 && accepted.length >= 2);
+      expect(a.t.stats.reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
+  it("refuses a ping interval that is not below the dead-after time", () => {
+    expect(() => node(1, new Map(), false, { pingIntervalMs: 100, deadAfterMs: 100 })).toThrow(
+      /deadAfterMs must exceed pingIntervalMs/,
+    );
   });
 });

@@ -54,6 +54,15 @@ export interface TransportOptions {
    * counted. Unset: connections need only the hello (with the right protocol version).
    */
   readonly secret?: string;
+  /** An idle-proof ping goes out on every outgoing connection this often, ms. Default 500. */
+  readonly pingIntervalMs?: number;
+  /**
+   * An outgoing connection whose peer answered nothing (no pong) for this long is closed and
+   * dialled again, ms. Default 3000. TCP alone would notice a cut link only when it gives up,
+   * after many minutes, and after the cut heals it would wait for its next retransmission,
+   * whose delay doubles with every try: the longer the cut, the longer the rejoin.
+   */
+  readonly deadAfterMs?: number;
   /** Longest time a connection may take to complete its handshake, ms. Default connectTimeoutMs. */
   readonly handshakeTimeoutMs?: number;
   /**
@@ -99,6 +108,8 @@ interface Resolved {
   readonly random: () => number;
   readonly secret: string | undefined;
   readonly handshakeTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly deadAfterMs: number;
   readonly onReject: (event: ConnectionRejected) => void;
 }
 
@@ -113,6 +124,8 @@ interface OutLink {
   everConnected: boolean;
   /** The current socket completed its handshake: messages flow. */
   ready: boolean;
+  /** When the peer last answered on the current socket (handshake done, or a pong), ms. */
+  lastHeard: number;
 }
 
 /** An incoming connection that said hello. */
@@ -140,6 +153,10 @@ interface InLink {
  *   (HANDSHAKE_MAX_FRAME_BYTES) and must finish within `handshakeTimeoutMs`.
  * - A connection that sends a malformed frame, breaks the handshake or sends a handshake frame
  *   afterwards is closed and counted; nothing else changes.
+ * - Liveness: messages flow one way on a connection (each side dials its own), so the dialler
+ *   pings every `pingIntervalMs` and the acceptor answers each ping with a pong on the same
+ *   connection. A dialler that hears nothing for `deadAfterMs` closes the connection and dials
+ *   again (the queue keeps what was not written). Ping and pong never reach the handler.
  */
 export class Transport {
   /** Counters since construction. */
@@ -151,6 +168,7 @@ export class Transport {
   private readonly inbound = new Map<number, InLink>();
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
+  private pinger: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(config: TransportConfig, onMessage: MessageHandler, options: TransportOptions = {}) {
@@ -166,6 +184,8 @@ export class Transport {
       random: options.random ?? Math.random,
       secret: options.secret,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? options.connectTimeoutMs ?? 3_000,
+      pingIntervalMs: options.pingIntervalMs ?? 500,
+      deadAfterMs: options.deadAfterMs ?? 3_000,
       onReject:
         options.onReject ??
         ((e) =>
@@ -176,6 +196,15 @@ export class Transport {
     };
     if (options.secret !== undefined && options.secret.length === 0) {
       throw new ConfigError("transport secret must not be empty");
+    }
+    const { pingIntervalMs, deadAfterMs } = this.opts;
+    if (!(Number.isFinite(pingIntervalMs) && pingIntervalMs > 0)) {
+      throw new ConfigError(`transport pingIntervalMs must be > 0, got ${pingIntervalMs}`);
+    }
+    if (!(Number.isFinite(deadAfterMs) && deadAfterMs > pingIntervalMs)) {
+      throw new ConfigError(
+        `transport deadAfterMs must exceed pingIntervalMs (${pingIntervalMs}), got ${deadAfterMs}`,
+      );
     }
   }
 
@@ -238,6 +267,8 @@ export class Transport {
   async close(graceMs = 500): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.pinger !== null) clearInterval(this.pinger);
+    this.pinger = null;
     for (const link of this.out.values()) {
       if (link.timer !== null) clearTimeout(link.timer);
       link.timer = null;
@@ -275,11 +306,31 @@ export class Transport {
         attempt: 0,
         everConnected: false,
         ready: false,
+        lastHeard: 0,
       };
       this.out.set(id, link);
       this.dial(link);
+      if (this.pinger === null) {
+        this.pinger = setInterval(() => this.pingAll(), this.opts.pingIntervalMs);
+        this.pinger.unref();
+      }
     }
     return link;
+  }
+
+  /** Pings every ready outgoing connection; closes those whose peer went quiet. */
+  private pingAll(): void {
+    const now = performance.now();
+    for (const link of this.out.values()) {
+      const socket = link.socket;
+      if (!link.ready || socket === null) continue;
+      if (now - link.lastHeard > this.opts.deadAfterMs) {
+        this.stats.deadLinks++;
+        socket.destroy(); // 'close' dials again, after the first (short) backoff step
+        continue;
+      }
+      link.writer.enqueue(PING);
+    }
   }
 
   private dial(link: OutLink): void {
@@ -306,6 +357,7 @@ export class Transport {
       link.everConnected = true;
       link.attempt = 0;
       link.ready = true;
+      link.lastHeard = performance.now();
       link.writer.attach(socket, first);
     };
     socket.setTimeout(connectTimeoutMs, () => {
@@ -333,6 +385,10 @@ export class Transport {
       "out",
       link.id,
       () => (ready ? link.id : null),
+      (control) => {
+        if (control !== "pong") throw new ProtocolError("unexpected ping on a dialled connection");
+        if (link.socket === socket) link.lastHeard = performance.now();
+      },
       (frame) => {
         if (secret === undefined) throw new ProtocolError("unexpected frame before the hello");
         if (challenge === null || nonce === null) {
@@ -382,6 +438,7 @@ export class Transport {
     const { secret, handshakeTimeoutMs } = this.opts;
     const challenge = secret === undefined ? null : newNonce();
     let peer: number | null = null;
+    let writer: FrameWriter | null = null;
     const timer = setTimeout(() => {
       const why = `no ${challenge === null ? "hello" : "valid hello"} within ${handshakeTimeoutMs} ms`;
       this.reject(socket, "in", null, new HandshakeError("timeout", why));
@@ -403,6 +460,11 @@ export class Transport {
       "in",
       null,
       () => peer,
+      (control) => {
+        if (control !== "ping")
+          throw new ProtocolError("unexpected pong on an accepted connection");
+        writer?.enqueue(PONG);
+      },
       (frame) => {
         const check = checkHello(frame, secret, challenge);
         if (!check.ok) throw new HandshakeError(check.failure, check.reason);
@@ -411,7 +473,7 @@ export class Transport {
         const id = hello.id;
         peer = id;
         decoder.setLimit(this.opts.maxFrameBytes);
-        const writer = new FrameWriter(
+        writer = new FrameWriter(
           { maxFrames: this.opts.maxQueueFrames, maxBytes: this.opts.maxQueueBytes },
           this.stats,
         );
@@ -447,9 +509,10 @@ export class Transport {
 
   /**
    * Decodes frames from `socket`. Until `sender()` names the remote side, frames go to
-   * `handshake`, which throws to refuse; afterwards, to the message handler. Handshake frames
-   * after the handshake are never delivered: a `refused` or `challenge` closes the connection
-   * with its reason, anything else of the kind is a protocol error.
+   * `handshake`, which throws to refuse; afterwards, pings and pongs go to `control` and the
+   * rest to the message handler. Handshake frames after the handshake are never delivered: a
+   * `refused` or `challenge` closes the connection with its reason, anything else of the kind
+   * is a protocol error.
    */
   private read(
     socket: Socket,
@@ -457,6 +520,7 @@ export class Transport {
     direction: "in" | "out",
     known: number | null,
     sender: () => number | null,
+    control: (kind: "ping" | "pong") => void,
     handshake: (frame: unknown) => void,
   ): void {
     let dead = false;
@@ -470,6 +534,8 @@ export class Transport {
             handshake(v);
           } else if (isHandshakeFrame(v)) {
             throw afterHandshake(v);
+          } else if (isControl(v)) {
+            control(v.type === "keepalive" ? "ping" : "pong");
           } else {
             this.stats.framesIn++;
             this.onMessage(from, v);
@@ -535,6 +601,21 @@ export class Transport {
     socket.once("close", () => this.sockets.delete(socket));
   }
 }
+
+/** The liveness frames, encoded once. */
+const PING = encodeFrame({ type: "keepalive" });
+const PONG = encodeFrame({ type: "keepalive-ack" });
+
+/**
+ * A ping (`keepalive`) or pong (`keepalive-ack`): exactly `{ type }` and nothing else. Like the
+ * handshake's, these type names are the transport's own: no message may use them.
+ */
+const isControl = (v: unknown): v is { type: "keepalive" | "keepalive-ack" } =>
+  typeof v === "object" &&
+  v !== null &&
+  ((v as { type?: unknown }).type === "keepalive" ||
+    (v as { type?: unknown }).type === "keepalive-ack") &&
+  Object.keys(v).length === 1;
 
 const isHandshakeFrame = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" &&
