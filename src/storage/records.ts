@@ -62,8 +62,17 @@ export interface ScanResult<C> {
   readonly records: WalRecord<C>[];
   /** Bytes of well-formed records from the start; a torn or bad tail begins here. */
   readonly validBytes: number;
-  /** Why the scan stopped before the end, or null when every byte was a good record. */
+  /**
+   * Why the scan stopped before the end, or null when every byte was a good record or the
+   * records were followed by zeros only (space the log preallocated and has not used yet).
+   */
   readonly stop: string | null;
+}
+
+/** True when every byte of `buf` from `from` on is zero. */
+function zeroFrom(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 /**
@@ -74,6 +83,11 @@ export function scanRecords<C>(buf: Buffer, maxRecordBytes: number): ScanResult<
   const records: WalRecord<C>[] = [];
   let offset = 0;
   while (offset < buf.length) {
+    // No record has length 0: a zero header starts the preallocated, unused end of the file,
+    // provided nothing but zeros follows (a torn write would have left other bytes).
+    if (buf.length - offset >= 4 && buf.readUInt32BE(offset) === 0 && zeroFrom(buf, offset)) {
+      return { records, validBytes: offset, stop: null };
+    }
     let frame: ReturnType<typeof readFrame>;
     let record: WalRecord<C> | null;
     try {

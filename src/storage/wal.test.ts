@@ -29,9 +29,12 @@ const range = (lo: number, hi: number, term = 1): Entry<string>[] =>
 const segments = async (dir: string): Promise<string[]> =>
   (await readdir(dir)).filter((n) => n.startsWith("wal-") && n.endsWith(".log")).sort();
 
-/** Writes three synced batches (1-2, 3-4, 5-6) into one segment and closes the log. */
-const threeBatches = async (dir: string): Promise<string> => {
-  const wal = await WalStorage.open<string, string>(dir);
+/**
+ * Writes three synced batches (1-2, 3-4, 5-6) into one segment and closes the log. Without
+ * preallocation unless asked, so that the file ends with the last record.
+ */
+const threeBatches = async (dir: string, preallocateBytes = 0): Promise<string> => {
+  const wal = await WalStorage.open<string, string>(dir, { preallocateBytes });
   for (const [lo, hi] of [
     [1, 2],
     [3, 4],
@@ -52,7 +55,7 @@ describe("WalStorage recovery", () => {
     const seg = await threeBatches(dir);
     const size = (await stat(seg)).size;
     await truncate(seg, size - 3);
-    let wal = await WalStorage.open<string, string>(dir);
+    let wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 0 });
     expect(wal.load().entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
     expect(wal.stats.bytesTruncatedOnRecovery).toBeGreaterThan(0);
     wal.save(null, null, range(5, 5, 2));
@@ -70,17 +73,80 @@ describe("WalStorage recovery", () => {
     await wal.close();
   });
 
-  it("ignores garbage and zeros after the last record", async () => {
+  it("cuts garbage after the last record, and keeps zeros there as unused space", async () => {
     for (const junk of [Buffer.from("garbage!garbage!"), Buffer.alloc(4096)]) {
       const dir = await tempDir();
       const seg = await threeBatches(dir);
       const size = (await stat(seg)).size;
       await appendFile(seg, junk);
-      const wal = await WalStorage.open<string, string>(dir);
+      const wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 0 });
       expect(wal.load().entries).toHaveLength(6);
+      const zeros = junk[0] === 0;
+      expect(wal.stats.bytesTruncatedOnRecovery).toBe(zeros ? 0 : junk.length);
       await wal.close();
-      expect((await stat(seg)).size).toBe(size);
+      expect((await stat(seg)).size).toBe(zeros ? size + junk.length : size);
     }
+  });
+
+  it("preallocates zeros ahead of the records and appends into them after recovery", async () => {
+    const dir = await tempDir();
+    const seg = await threeBatches(dir, 4096);
+    // The zeros were written once, ahead of the first records; the records went into them.
+    expect((await stat(seg)).size).toBe(4096);
+    let wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 4096 });
+    expect(wal.load().entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(wal.stats.bytesTruncatedOnRecovery).toBe(0);
+    wal.save(null, null, range(7, 8, 2));
+    await wal.sync();
+    expect(wal.stats.bytesPreallocated).toBe(0); // it fit in the zeros left
+    await wal.close();
+    expect((await stat(seg)).size).toBe(4096);
+    wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 4096 });
+    expect(wal.load().entries.map((e) => [e.index, e.term])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+      [6, 1],
+      [7, 2],
+      [8, 2],
+    ]);
+    // A batch larger than what is left grows the file by at least one more step.
+    const big = Array.from({ length: 200 }, (_, i) => ({
+      term: 2,
+      index: 9 + i,
+      cmds: ["y".repeat(40)],
+    }));
+    wal.save(null, null, big);
+    await wal.sync();
+    expect(wal.stats.bytesPreallocated).toBeGreaterThanOrEqual(4096);
+    await wal.close();
+    wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 4096 });
+    expect(wal.load().entries.at(-1)!.index).toBe(208);
+    await wal.close();
+  });
+
+  it("cuts a torn record inside preallocated space, and appends after the last good one", async () => {
+    const dir = await tempDir();
+    const seg = await threeBatches(dir, 4096);
+    const bytes = await readFile(seg);
+    // Find the end of the records, then write a torn record there: a header, half a payload.
+    let end = 0;
+    while (bytes.readUInt32BE(end) !== 0) end += 8 + bytes.readUInt32BE(end);
+    bytes.writeUInt32BE(100, end);
+    bytes.writeUInt32BE(0x12345678, end + 4);
+    bytes.fill(7, end + 8, end + 58);
+    await writeFile(seg, bytes);
+    let wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 4096 });
+    expect(wal.load().entries).toHaveLength(6);
+    expect(wal.stats.bytesTruncatedOnRecovery).toBe(4096 - end);
+    wal.save(null, null, range(7, 7, 3));
+    await wal.sync();
+    await wal.close();
+    wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 4096 });
+    expect(wal.load().entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await wal.close();
   });
 
   it("stops at a bad checksum in the middle and truncates there", async () => {
@@ -121,7 +187,10 @@ describe("WalStorage recovery", () => {
 
   it("rotates segments, deletes those a snapshot covers, and recovers from the rest", async () => {
     const dir = await tempDir();
-    let wal = await WalStorage.open<string, { upTo: number }>(dir, { segmentBytes: 300 });
+    let wal = await WalStorage.open<string, { upTo: number }>(dir, {
+      segmentBytes: 300,
+      preallocateBytes: 256,
+    });
     wal.save({ term: 4, vote: null }, null, []);
     for (let i = 1; i <= 100; i += 5) {
       wal.save(null, null, range(i, i + 4, 4));

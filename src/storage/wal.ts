@@ -26,6 +26,14 @@ export interface WalOptions {
   readonly maxRecordBytes?: number;
   /** False skips every fsync: fast, and a machine crash may lose acknowledged writes. */
   readonly durable?: boolean;
+  /**
+   * Zeros are written ahead of the write position this many bytes at a time (0: never). An
+   * fdatasync after a write into blocks that already hold data need not commit the file
+   * system's journal (no new blocks, no new size), which made it about 30% faster here
+   * (0.59 ms to 0.43 ms mean, three logs syncing at once; see docs/performance.md).
+   * Default 2 MiB.
+   */
+  readonly preallocateBytes?: number;
 }
 
 /** Counters of the log. */
@@ -33,6 +41,8 @@ export interface WalStats extends StoreStats {
   /** `sync()` calls; with group commit, more than `fsyncs`. */
   syncCalls: number;
   bytesWritten: number;
+  /** Zero bytes written ahead of the records (see `preallocateBytes`). */
+  bytesPreallocated: number;
   segmentsCreated: number;
   segmentsDeleted: number;
   snapshotsWritten: number;
@@ -76,7 +86,8 @@ const snapshotName = (m: SnapshotMeta): string =>
  *   whose entries a durable snapshot covers is deleted (oldest first), with older snapshot files.
  *
  * Group commit: `save` only encodes into a buffer; `sync` writes the buffer with one write and
- * one fdatasync. While a sync runs, new saves accumulate and every `sync` called meanwhile
+ * one fdatasync. Segments are zero-filled ahead of the records (`preallocateBytes`), so that
+ * most fdatasyncs write data blocks only; recovery takes a zero tail for unused space. While a sync runs, new saves accumulate and every `sync` called meanwhile
  * shares the next round. Recovery (`open`) replays the segments and stops at the first record
  * that is torn, fails its checksum or does not decode; the file is truncated there (segments
  * after a bad one are renamed `.corrupt`). A write or fsync error makes the store refuse all
@@ -89,6 +100,7 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
     entriesWritten: 0,
     syncCalls: 0,
     bytesWritten: 0,
+    bytesPreallocated: 0,
     segmentsCreated: 0,
     segmentsDeleted: 0,
     snapshotsWritten: 0,
@@ -104,8 +116,12 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
   private readonly view: LogImage<C>;
   private snapshot: Snapshot<S> | null;
   private readonly segments: Segment[];
+  private readonly preallocateBytes: number;
   private fh: FileHandle;
+  /** Write position in the current segment: the end of its last record. */
   private size: number;
+  /** Length of the current segment's file: records, then preallocated zeros. */
+  private allocated: number;
   private pendingBufs: Buffer[] = [];
   private pendingBytes = 0;
   private pendingRecords: WalRecord<C>[] = [];
@@ -124,16 +140,19 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
     segments: Segment[],
     fh: FileHandle,
     size: number,
+    allocated: number,
   ) {
     this.dir = dir;
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.durable = options.durable ?? true;
+    this.preallocateBytes = options.preallocateBytes ?? 2 * 1024 * 1024;
     this.durableImage = image;
     this.view = view;
     this.snapshot = snapshot;
     this.segments = segments;
     this.fh = fh;
     this.size = size;
+    this.allocated = allocated;
   }
 
   /** Opens (creating if needed) the log in `dir` and recovers what it holds. */
@@ -150,6 +169,7 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
     const segments: Segment[] = [];
     let truncated = 0;
     let lastSize = 0;
+    let lastLength = 0;
     for (let i = 0; i < segNames.length; i++) {
       const name = segNames[i]!;
       const path = join(dir, name);
@@ -162,7 +182,9 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
       }
       segments.push(seg);
       lastSize = scan.validBytes;
+      lastLength = buf.length;
       if (scan.stop === null) continue;
+      lastLength = scan.validBytes;
       // A torn or bad record: nothing from here on can be trusted.
       truncated += buf.length - scan.validBytes;
       const fh = await open(path, "r+");
@@ -198,10 +220,21 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
       if (durable) await fsyncDir(dir);
       created = 1;
       lastSize = 0;
+      lastLength = 0;
     } else {
       fh = await open(join(dir, segmentName(last.seq)), "r+");
     }
-    const wal = new WalStorage<C, S>(dir, options, image, view, snapshot, segments, fh, lastSize);
+    const wal = new WalStorage<C, S>(
+      dir,
+      options,
+      image,
+      view,
+      snapshot,
+      segments,
+      fh,
+      lastSize,
+      lastLength,
+    );
     wal.stats.bytesTruncatedOnRecovery = truncated;
     wal.stats.segmentsCreated = created;
     return wal;
@@ -337,16 +370,15 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
         this.stats.snapshotsWritten++;
       }
       const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes);
-      let written = 0;
-      while (written < buf.length) {
-        const { bytesWritten } = await this.fh.write(
-          buf,
-          written,
-          buf.length - written,
-          this.size + written,
-        );
-        written += bytesWritten;
+      if (this.preallocateBytes > 0 && this.size + buf.length > this.allocated) {
+        // Zeros first, so that the records land on written blocks; this round's fdatasync
+        // covers both (and is the slow, journal-committing kind once per preallocation).
+        const upTo = Math.max(this.size + buf.length, this.allocated + this.preallocateBytes);
+        await this.writeAll(Buffer.alloc(upTo - this.allocated), this.allocated);
+        this.stats.bytesPreallocated += upTo - this.allocated;
+        this.allocated = upTo;
       }
+      await this.writeAll(buf, this.size);
       if (this.durable) {
         const t0 = performance.now();
         await this.fh.datasync();
@@ -356,6 +388,7 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
       }
       this.stats.fsyncs++;
       this.size += buf.length;
+      if (this.size > this.allocated) this.allocated = this.size;
       this.stats.bytesWritten += buf.length;
       const active = this.segments.at(-1)!;
       const snapBefore = this.durableImage.snapshotIndex;
@@ -376,6 +409,20 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
     }
   }
 
+  /** Writes all of `buf` at `position` of the current segment. */
+  private async writeAll(buf: Buffer, position: number): Promise<void> {
+    let written = 0;
+    while (written < buf.length) {
+      const { bytesWritten } = await this.fh.write(
+        buf,
+        written,
+        buf.length - written,
+        position + written,
+      );
+      written += bytesWritten;
+    }
+  }
+
   /** Starts a new segment that opens with the current hard state and snapshot position. */
   private async rotate(): Promise<void> {
     const seq = this.segments.at(-1)!.seq + 1;
@@ -392,6 +439,7 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
     await this.fh.close();
     this.fh = fh;
     this.size = buf.length;
+    this.allocated = buf.length;
     this.segments.push({ seq, maxIndex: 0 });
     this.stats.segmentsCreated++;
     this.stats.bytesWritten += buf.length;
