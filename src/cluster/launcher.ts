@@ -2,14 +2,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type ClusterStatus, clusterStatus } from "../client/status.ts";
 import { ConfigError, DssmrError } from "../core/errors.ts";
+import { replicaNodeArgs } from "./bundle.ts";
 import type { LoadedConfig } from "./config.ts";
-
-const NODE_MAIN = fileURLToPath(new URL("./node-main.ts", import.meta.url));
-/** tsx's loader, resolved from this package (so `up` works from any working directory). */
-const TSX = import.meta.resolve("tsx");
 
 /** A replica process did not start, or the cluster did not become ready in time. */
 export class LaunchError extends DssmrError {
@@ -36,8 +32,8 @@ interface Child {
 }
 
 /**
- * The replicas of a configuration as child processes of this one (`node --import tsx
- * node-main.ts --config FILE --id ID --exit-with-parent`): each writes JSON logs to its own file
+ * The replicas of a configuration as child processes of this one (`node BUNDLE --config FILE
+ * --id ID --exit-with-parent`, see bundle.ts): each writes JSON logs to its own file
  * and exits when this process dies (its stdin closes), so nothing is left behind. Process ids
  * are recorded in `pids.json` beside the config.
  */
@@ -92,10 +88,12 @@ export class LocalCluster {
   /** Starts (or restarts, on its port and data) one replica; resolves once it listens. */
   async startReplica(id: number): Promise<void> {
     if (this.children.has(id)) return;
+    const nodeArgs = await replicaNodeArgs();
+    if (this.children.has(id)) return; // started by a concurrent call meanwhile
     const log = openSync(this.logFile(id), "a");
     const child = spawn(
       process.execPath,
-      ["--import", TSX, NODE_MAIN, "--config", this.file, "--id", String(id), "--exit-with-parent"],
+      [...nodeArgs, "--config", this.file, "--id", String(id), "--exit-with-parent"],
       { stdio: ["pipe", "pipe", log] },
     );
     closeSync(log);
