@@ -21,9 +21,10 @@ let cached: Promise<readonly string[]> | null = null;
  * closure in a `__name` call (an `Object.defineProperty`) each time it is created, and compiles
  * about a hundred modules at every start. In a replica under load that cost about a tenth of its
  * CPU time (docs/performance.md). The bundle is built once per content (named by its hash, so
- * concurrent launchers and stale copies never clash) and carries an inline source map, so stack
- * traces still name the TypeScript lines. If it cannot be built or written, replicas fall back
- * to tsx: slower, same behaviour.
+ * concurrent launchers and stale copies never clash). It carries an inline source map, used only
+ * when asked (`NODE_OPTIONS=--enable-source-maps` makes stack traces name the TypeScript lines;
+ * it is off by default because it cost about 5% of the throughput here). If the bundle cannot
+ * be built or written, replicas fall back to tsx: slower, same behaviour.
  */
 export function replicaNodeArgs(): Promise<readonly string[]> {
   cached ??= makeBundle().catch((err: unknown) => {
@@ -58,5 +59,5 @@ async function makeBundle(): Promise<readonly string[]> {
     writeFileSync(tmp, code);
     renameSync(tmp, file);
   }
-  return ["--enable-source-maps", file];
+  return [file];
 }
