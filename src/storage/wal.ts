@@ -90,10 +90,9 @@ const snapshotName = (m: SnapshotMeta): string =>
  * write (the segment is opened O_DSYNC, so the write is its own fdatasync). Segments are
  * zero-filled ahead of the records (`preallocateBytes`), so that most syncs write data blocks
  * only; recovery takes a zero tail for unused space. While a sync runs, new saves accumulate
- * and every `sync` called meanwhile
- * shares the next round. Recovery (`open`) replays the segments and stops at the first record
- * that is torn, fails its checksum or does not decode; the file is truncated there (segments
- * after a bad one are renamed `.corrupt`). A write or fsync error makes the store refuse all
+ * and every `sync` called meanwhile shares the next round. Recovery (`open`) replays the
+ * segments and stops at the first record that is torn, fails its checksum or does not decode;
+ * the file is truncated there (segments after a bad one are renamed `.corrupt`). A write or fsync error makes the store refuse all
  * further work: the caller should stop, and restarting recovers.
  */
 export class WalStorage<C, S> implements RaftStore<C, S> {
