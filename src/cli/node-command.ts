@@ -1,6 +1,10 @@
-// `dssmr node --config FILE --id ID`: runs one replica in this process (multi-host deployments).
+// `dssmr node --config FILE --id ID`: runs one replica (multi-host deployments).
 import type { Command } from "commander";
-import { runNodeProcess } from "../cluster/node-process.ts";
+import { pino } from "pino";
+import { loadClusterConfig } from "../cluster/config.ts";
+import { execReplica } from "../cluster/replica-exec.ts";
+import { findReplica } from "../cluster/topology.ts";
+import { ConfigError } from "../core/errors.ts";
 import { DEFAULT_CONFIG, reportClusterError } from "./client-flags.ts";
 import { parseIntFlag } from "./parse.ts";
 import type { CommandIo } from "./sim-command.ts";
@@ -22,7 +26,16 @@ export function registerNodeCommand(
     .action(async (raw: { config: string; id: string; logLevel: string }) => {
       try {
         const id = parseIntFlag("--id", raw.id, 1);
-        done(await runNodeProcess({ config: raw.config, id, logLevel: raw.logLevel }));
+        if (!Object.hasOwn(pino.levels.values, raw.logLevel)) {
+          throw new ConfigError(
+            `--log-level must be one of ${Object.keys(pino.levels.values).join(", ")}, got ${raw.logLevel}`,
+          );
+        }
+        // Check the config and the id here, for a clear error before anything starts; the
+        // replica itself runs from the bundle, in a child process.
+        const loaded = loadClusterConfig(raw.config);
+        findReplica(loaded.config, id);
+        done(await execReplica(loaded.file ?? raw.config, id, raw.logLevel));
       } catch (err) {
         done(reportClusterError(io, err));
       }

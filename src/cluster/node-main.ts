@@ -1,8 +1,8 @@
-// Entry script of a replica process: `node --import tsx src/cluster/node-main.ts --config FILE --id ID`.
+// Entry script of a replica process: `node src/cluster/node-main.ts` through tsx, or its bundle (bundle.ts).
 import { DssmrError } from "../core/errors.ts";
 import { runNodeProcess } from "./node-process.ts";
 
-// Flags: --config FILE, --id ID, and --exit-with-parent (stop when stdin closes; `dssmr up` uses
+// Flags: --config FILE, --id ID, --log-level LEVEL, and --exit-with-parent (stop when stdin closes; `dssmr up` uses
 // it so that a killed launcher never leaves replicas behind). Exit status: 0 after a graceful
 // stop, 1 on failure, 2 on a bad config or bad flags.
 
@@ -15,7 +15,9 @@ const flag = (name: string): string | undefined => {
 const configFile = flag("--config");
 const id = Number(flag("--id"));
 if (configFile === undefined || !Number.isSafeInteger(id)) {
-  process.stderr.write("usage: node-main.ts --config FILE --id ID [--exit-with-parent]\n");
+  process.stderr.write(
+    "usage: node-main.ts --config FILE --id ID [--log-level LEVEL] [--exit-with-parent]\n",
+  );
   process.exit(2);
 }
 try {
@@ -23,6 +25,7 @@ try {
     config: configFile,
     id,
     exitWithParent: args.includes("--exit-with-parent"),
+    logLevel: flag("--log-level") ?? "info",
   });
   process.exit(code);
 } catch (err) {
