@@ -49,3 +49,56 @@ export function encodeValue(value: unknown): Buffer {
 export function decodeValue(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
+
+/** Encodings of values that never change again, by identity (see {@link encodeOnce}). */
+const onceCache = new WeakMap<object, Buffer>();
+
+/**
+ * Encodes `value` the first time and returns the same bytes afterwards. Only for values that are
+ * never modified once created, such as consensus log entries: a leader writes each entry to its
+ * log and sends it to every follower, and this encodes it once for all of them.
+ */
+export function encodeOnce(value: object): Buffer {
+  let bytes = onceCache.get(value);
+  if (bytes === undefined) {
+    // A copy of exactly its size: the packer's result is a view of a larger shared chunk.
+    bytes = Buffer.from(packr.pack(value));
+    onceCache.set(value, bytes);
+  }
+  return bytes;
+}
+
+/** The MessagePack header of an array of `n` elements. */
+function arrayHeader(n: number): Buffer {
+  if (n < 16) return Buffer.from([0x90 | n]);
+  if (n < 0x10000) {
+    const b = Buffer.allocUnsafe(3);
+    b[0] = 0xdc;
+    b.writeUInt16BE(n, 1);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(5);
+  b[0] = 0xdd;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/**
+ * Encodes the plain object `head` with one more field, `key`, holding `items`, each encoded with
+ * {@link encodeOnce}: the bytes equal those of `encodeValue({ ...head, [key]: items })` up to
+ * the order of the fields, and decode the same. Splicing works on MessagePack's one-byte map
+ * header, so a `head` of 15 fields or more (never ours) is encoded the ordinary way.
+ */
+export function encodeWithItems(
+  head: Record<string, unknown>,
+  key: string,
+  items: readonly object[],
+): Buffer {
+  const h = packr.pack(head);
+  const first = h[0]!;
+  if (first < 0x80 || first >= 0x8f) return packr.pack({ ...head, [key]: items });
+  const parts: Buffer[] = [Buffer.from([first + 1]), h.subarray(1), packr.pack(key)];
+  parts.push(arrayHeader(items.length));
+  for (const item of items) parts.push(encodeOnce(item));
+  return Buffer.concat(parts);
+}
