@@ -237,20 +237,14 @@ export class Transport {
    */
   send(to: number, msg: unknown): boolean {
     if (this.closed) return false;
-    return this.sendFrame(to, encodeFrame(msg));
-  }
-
-  /** As {@link send}, for a message already encoded as a frame (see frame.ts). */
-  sendFrame(to: number, frame: Buffer): boolean {
-    if (this.closed) return false;
     const peer = this.config.peers.get(to);
-    if (peer !== undefined) return this.link(to, peer).writer.enqueue(frame);
+    if (peer !== undefined) return this.link(to, peer).writer.enqueue(encodeFrame(msg));
     const inbound = this.inbound.get(to);
     if (inbound === undefined) {
       this.stats.dropsNoRoute++;
       return false;
     }
-    return inbound.writer.enqueue(frame);
+    return inbound.writer.enqueue(encodeFrame(msg));
   }
 
   /** Opens the outgoing connection to a peer now instead of on first send. */

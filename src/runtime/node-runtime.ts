@@ -5,7 +5,6 @@ import type { GroupApp } from "../core/group/app.ts";
 import {
   defaultGroupReplicaOptions,
   type GroupEvent,
-  type GroupRaftMessage,
   GroupReplica,
   type GroupReplicaOptions,
   type GroupSend,
@@ -14,8 +13,6 @@ import {
 import type { GroupId, ReplicaId } from "../core/ids.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions } from "../core/raft/types.ts";
-import { encodeWithItems } from "../net/codec.ts";
-import { frameBytes } from "../net/frame.ts";
 import { type PeerAddress, Transport, type TransportOptions } from "../net/transport.ts";
 import type { RaftStore } from "../storage/raft-store.ts";
 import { classify, type Inbound } from "./inbound.ts";
@@ -290,7 +287,10 @@ export class NodeRuntime<P, R, Res, Snap> {
       this.sendAll(rd.sends);
       const { hardState, snapshot, entries, messages, eager, committed } = rd.raft;
       // A leader's appends leave before its own fsync: disks on both sides write in parallel.
-      for (const m of eager) this.sendRaft(m);
+      for (const m of eager) {
+        c.raftMessagesOut++;
+        this.transport.send(m.to, m);
+      }
       const persist = hardState !== null || snapshot !== null || entries.length > 0;
       let syncing: Promise<void> | null = null;
       const t0 = performance.now();
@@ -311,7 +311,10 @@ export class NodeRuntime<P, R, Res, Snap> {
         c.persistCycles++;
         c.entriesSaved += entries.length;
       }
-      for (const m of messages) this.sendRaft(m);
+      for (const m of messages) {
+        c.raftMessagesOut++;
+        this.transport.send(m.to, m);
+      }
       for (const e of committed) {
         c.entriesCommitted++;
         c.commandsCommitted += e.cmds.length;
@@ -319,20 +322,6 @@ export class NodeRuntime<P, R, Res, Snap> {
       const adv = replica.advance(rd);
       this.sendAll(adv.sends);
       if (adv.events.length > 0) this.services.onEvents?.(adv.events);
-    }
-  }
-
-  /**
-   * Sends a consensus message. An append's entries are encoded once (`encodeOnce`) and the bytes
-   * reused for every follower and for the log, which writes the same entry objects.
-   */
-  private sendRaft(m: GroupRaftMessage<P, R, Res, Snap>): void {
-    this.counters.raftMessagesOut++;
-    if (m.type === "append" && m.entries.length > 0) {
-      const { entries, ...head } = m;
-      this.transport.sendFrame(m.to, frameBytes(encodeWithItems(head, "entries", entries)));
-    } else {
-      this.transport.send(m.to, m);
     }
   }
 

@@ -1,6 +1,6 @@
 // Records of the write-ahead log: what one save writes, framed with a length and a CRC32.
 import type { Entry, HardState, SnapshotMeta } from "../core/raft/types.ts";
-import { encodeValue, encodeWithItems } from "../net/codec.ts";
+import { encodeValue } from "../net/codec.ts";
 import { decodePayload, frameBytes, readFrame } from "../net/frame.ts";
 
 /**
@@ -26,12 +26,8 @@ export const snapRecord = <C>(meta: SnapshotMeta): WalRecord<C> => ({
   term: meta.term,
 });
 
-/**
- * Encodes a record as bytes: u32 length, u32 CRC32 of the payload, MessagePack payload. Entries
- * are encoded once (`encodeOnce`): a leader sends the same entry objects to its followers.
- */
+/** Encodes a record as bytes: u32 length, u32 CRC32 of the payload, MessagePack payload. */
 export function encodeRecord<C>(record: WalRecord<C>): Buffer {
-  if (record.k === "e") return frameBytes(encodeWithItems({ k: "e" }, "entries", record.entries));
   return frameBytes(encodeValue(record));
 }
 

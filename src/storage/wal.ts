@@ -259,8 +259,10 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
       this.pendingSnaps.push({ meta, snapshot: { meta, data: snapshot.data }, bytes });
     }
     if (entries.length > 0) {
-      // The entry objects themselves, not copies: their encoding is shared with the appends.
-      records.push({ k: "e", entries });
+      records.push({
+        k: "e",
+        entries: entries.map((e) => ({ term: e.term, index: e.index, cmds: e.cmds })),
+      });
     }
     if (records.length === 0) return;
     for (const r of records) {
