@@ -1,5 +1,6 @@
-// Per-client FIFO state at one group: watermarks and the messages waiting for their predecessor.
+// Per-client FIFO state at one group: watermarks, the messages waiting for their predecessor, abandoned chains.
 import type { Pending } from "./pending.ts";
+import { SeqRanges } from "./seq-ranges.ts";
 import type { McastMessage } from "./types.ts";
 
 /**
@@ -12,17 +13,23 @@ import type { McastMessage } from "./types.ts";
  * - hence `activated` is a watermark: every message of this client to this group with a seq at
  *   or below it has been activated here (a start for it is a duplicate), and every one below
  *   it, as well as `activated` itself when `active` is null, has its final timestamp (holes
- *   and `late` messages aside, see below);
+ *   and late messages aside, see below);
  * - `delivered` only grows: final timestamps grow along the chain, so delivery is FIFO too;
  * - `waiting` maps a predecessor seq to the message that waits for it (one per predecessor).
  *
- * Abandoned chains (see GroupMulticast's `abandon`) are the one exception to chain order: an
- * abandon moves the client's waiting messages up to the abandoned one into `late` and records
- * each missing predecessor in `holes`. A message whose seq is a hole is accepted when it arrives
- * (even below `activated`) and joins `late`. Messages in `late` are activated in seq order, one
- * at a time, whenever `active` is null, before any waiting successor; `activated` stays the
- * highest seq activated. So "at most one undecided message per client" still holds, but FIFO
- * order is broken for that client: a late predecessor is ordered after its successors here.
+ * Abandoned chains (see GroupMulticast's `abandon`) are the one exception to chain order:
+ * - an abandon moves the client's waiting messages up to the abandoned one into `taken`, which
+ *   are activated in seq order, one at a time through `active`, before any waiting successor;
+ * - every seq the chain skipped on the way (from the watermark up to each taken message's
+ *   predecessor) becomes a hole: the group cannot tell which of those seqs were addressed to
+ *   it, only that any of them may arrive later;
+ * - a message whose seq is a hole is admitted when it arrives (even below `activated`), leaves
+ *   the holes and is activated at once, out of chain order, as a `late` message: it does not
+ *   wait for `active` (another group may have ordered it before `active`, and wait on us);
+ * - `activated` stays the highest seq activated, so a message is known here exactly when its
+ *   seq is not a hole and is at or below `activated`, waiting, or taken.
+ * FIFO order is broken for that client only: a late message is ordered after its successors
+ * here, and `delivered` is then only the highest seq delivered.
  *
  * The record is kept for as long as the group lives: one small record per client, not one per
  * message, is the bound on duplicate detection (DESIGN §8).
@@ -30,18 +37,26 @@ import type { McastMessage } from "./types.ts";
 export class ClientFifo<P> {
   activated = 0;
   delivered = 0;
+  /** The undecided message activated in chain order (a chain successor or a taken message). */
   active: Pending<P> | null = null;
   readonly waiting = new Map<number, McastMessage<P>>();
-  /** Abandoned predecessors still accepted late (bounded: the oldest is forgotten first). */
-  readonly holes = new Set<number>();
-  /** Messages to activate out of chain order, seq ascending. */
-  readonly late: McastMessage<P>[] = [];
+  /** Abandoned seqs still admitted late (bounded: the lowest ranges are forgotten first). */
+  readonly holes: SeqRanges;
+  /** Messages an abandon took out of `waiting`, to activate in seq order. */
+  readonly taken: McastMessage<P>[] = [];
+  /** Late messages (holes that arrived) activated out of chain order and still undecided, by seq. */
+  readonly late = new Map<number, Pending<P>>();
 
-  /** True when a message of this client with this seq is known here (activated or waiting). */
+  /** `maxHoles`: most hole ranges remembered. */
+  constructor(maxHoles: number) {
+    this.holes = new SeqRanges(maxHoles);
+  }
+
+  /** True when a message of this client with this seq is known here (activated, waiting or taken). */
   knows(seq: number): boolean {
     if (this.holes.has(seq)) return false;
-    if (seq <= this.activated) return true;
-    return this.waitingWith(seq) !== undefined;
+    if (seq <= this.activated || this.late.has(seq)) return true;
+    return this.waitingWith(seq) !== undefined || this.isTaken(seq);
   }
 
   /** The waiting message with this seq, if any. */
@@ -50,16 +65,15 @@ export class ClientFifo<P> {
     return undefined;
   }
 
-  /** True when the message with this seq is in `late`, not yet activated. */
-  isLate(seq: number): boolean {
-    return this.late.some((m) => m.seq === seq);
+  /** True when the message with this seq is in `taken`, not yet activated. */
+  isTaken(seq: number): boolean {
+    return this.taken.some((m) => m.seq === seq);
   }
 
-  /** Inserts a message into `late`, keeping seq order. */
-  addLate(msg: McastMessage<P>): void {
-    let i = this.late.length;
-    while (i > 0 && this.late[i - 1]!.seq > msg.seq) i--;
-    this.late.splice(i, 0, msg);
+  /** The undecided message with this seq (chain or late), if any. */
+  undecided(seq: number): Pending<P> | undefined {
+    if (this.active !== null && this.active.msg.seq === seq) return this.active;
+    return this.late.get(seq);
   }
 
   /** The message whose predecessor here is `prev` and that may now be activated, removed. */

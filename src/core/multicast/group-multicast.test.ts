@@ -872,20 +872,90 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     expect(ts(1, "1:2")).toEqual(ts(2, "1:2"));
   });
 
-  it("keeps holes and late messages in the snapshot: a restored group behaves identically", () => {
-    // m2 to [1, 2, 3] stays undecided at 2 after the abandon, so the late m1 queues behind it.
+  /** Each delivered message once per group, with one final timestamp everywhere; no cycle. */
+  function agreed(net: Net): void {
+    const ts = new Map<string, Timestamp>();
+    for (const [at, log] of net.delivered) {
+      const ids = log.map((d) => d.id);
+      expect(new Set(ids).size, `group ${at} delivered a message twice`).toBe(ids.length);
+      for (const d of log) {
+        const seen = ts.get(d.id);
+        if (seen === undefined) ts.set(d.id, d.ts);
+        else expect(d.ts, `final ts of ${d.id}`).toEqual(seen);
+      }
+    }
+    expect(acyclic([...net.delivered.keys()].map((at) => net.ids(at)))).toBe(true);
+  }
+
+  it("admits every missing predecessor, not only the direct one: an older multi-group message arriving after the abandon", () => {
+    // c: m1 to [2, 3] reaches 3 only, m2 to [2] is lost, m3 to [1, 2] reaches 1 only. Group 2
+    // abandons m3 (its predecessor m2 is missing); group 3's proposal for m1 arrives afterwards.
+    // Group 2 cannot tell from m3 that m1 is addressed to it too: only m2 is named by m3's prev.
+    const net = new Net([1, 2, 3]);
+    const c = new TestClient(1);
+    const m1 = c.make([2, 3]);
+    const m2 = c.make([2]);
+    const m3 = c.make([1, 2]);
+    net.startAt(3, m1);
+    net.startAt(1, m3);
+    net.carry(1, 2);
+    expect([...net.group(2).stalled()]).toEqual([{ client: m3.client, seq: m3.seq }]);
+    expect(net.apply(2, ab(m3.client, m3.seq))).toBe("applied");
+    expect(net.group(2).awaitsLate(m1.client, m1.seq)).toBe(true);
+    expect(net.group(2).awaitsLate(m2.client, m2.seq)).toBe(true);
+    expect(net.carry(3, 2)).toBe("applied"); // m1, from group 3's proposal
+    net.drain();
+    expect(net.ids(3)).toEqual(["1:1"]); // group 3 got group 2's proposal
+    expect(net.ids(1)).toEqual(["1:3"]);
+    expect(net.ids(2)).toEqual(["1:3", "1:1"]);
+    expect(net.startAt(2, m2)).toBe("applied"); // the direct predecessor, from its client
+    expect(net.startAt(2, m2)).toBe("duplicate");
+    expect(net.startAt(2, m1)).toBe("duplicate");
+    expect(net.ids(2)).toEqual(["1:3", "1:1", "1:2"]);
+    agreed(net);
+  });
+
+  it("activates a late predecessor at once, not behind the client's undecided message", () => {
+    // c: m1 to [2] is lost, m2 to [2, 3] reaches 2 only, m3 to [1, 2, 3] reaches 1 only. Group
+    // 3 abandons m3 (m2 missing there), group 2 abandons m3 too (m1 missing) and activates m2
+    // then m3 in chain order. m2 reaches 3 late, while m3 is undecided at 3 waiting for group
+    // 2's proposal, which waits for m2 to be final at 2, which waits for group 3's proposal of
+    // m2. Queued behind m3 at 3, m2 would never be activated there: a deadlock.
+    const net = new Net([1, 2, 3]);
+    const c = new TestClient(1);
+    c.make([2]);
+    const m2 = c.make([2, 3]);
+    const m3 = c.make([1, 2, 3]);
+    net.startAt(2, m2);
+    net.startAt(1, m3);
+    net.carry(1, 2);
+    net.carry(1, 3);
+    expect(net.apply(3, ab(m3.client, m3.seq))).toBe("applied");
+    expect(net.apply(2, ab(m3.client, m3.seq))).toBe("applied");
+    net.drain();
+    for (const at of [2, 3]) expect(net.ids(at)).toEqual(["1:2", "1:3"]);
+    expect(net.ids(1)).toEqual(["1:3"]);
+    agreed(net);
+  });
+
+  it("keeps holes, taken and late messages in the snapshot: a restored group behaves identically", () => {
+    // c: a to [2, 3] reaches 2 only, after the abandon; b to [2, 3] reaches 2 only; m to
+    // [1, 2, 3] reaches 1 only; d to [2]. Group 2 abandons m: b is activated (undecided, it
+    // needs group 3's proposal), m is taken and waits for b, a is a hole, then late.
     const run = (restoreAfter: number | null) => {
       const net = new Net([1, 2, 3]);
       const c = new TestClient(1);
-      const m1 = c.make([2]);
-      const m2 = c.make([1, 2, 3]);
-      const m3 = c.make([2]);
+      const a = c.make([2, 3]);
+      const b = c.make([2, 3]);
+      const m = c.make([1, 2, 3]);
+      const d = c.make([2]);
       const steps: (() => void)[] = [
-        () => net.startAt(1, m2),
+        () => net.startAt(2, b),
+        () => net.startAt(1, m),
         () => net.carry(1, 2),
-        () => net.startAt(2, m3),
-        () => net.apply(2, ab(m2.client, m2.seq)),
-        () => net.startAt(2, m1),
+        () => net.startAt(2, d),
+        () => net.apply(2, ab(m.client, m.seq)),
+        () => net.startAt(2, a),
         () => net.drain(),
       ];
       const snaps: Snap[] = [];
@@ -903,20 +973,49 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
       return { net, snaps };
     };
     const base = run(null);
-    expect(base.net.ids(2)).toEqual(["1:2", "1:1", "1:3"]);
-    expect(base.net.ids(1)).toEqual(["1:2"]);
-    expect(base.net.ids(3)).toEqual(["1:2"]);
-    const afterAbandon = run(3);
-    expect(afterAbandon.snaps[0]!.clients[0]!.holes).toEqual([1]);
-    const withLate = run(4);
-    expect(withLate.snaps[0]!.clients[0]!.late.map((m) => m.seq)).toEqual([1]);
-    expect(withLate.snaps[0]!.clients[0]!.holes).toEqual([]);
+    expect(base.net.ids(2)).toEqual(["1:1", "1:2", "1:3", "1:4"]);
+    expect(base.net.ids(3)).toEqual(["1:1", "1:2", "1:3"]);
+    expect(base.net.ids(1)).toEqual(["1:3"]);
+    agreed(base.net);
+    const afterAbandon = run(4);
+    const client = (r: typeof base) => r.snaps[0]!.clients[0]!;
+    expect(client(afterAbandon).holes).toEqual([[1, 1]]);
+    expect(client(afterAbandon).taken.map((x) => x.seq)).toEqual([3]);
+    expect(client(afterAbandon).late).toEqual([]);
+    const withLate = run(5);
+    expect(client(withLate).holes).toEqual([]);
+    expect(client(withLate).taken.map((x) => x.seq)).toEqual([3]);
+    expect(client(withLate).late).toEqual([1]);
     for (const r of [afterAbandon, withLate]) {
       expect(r.net.delivered).toEqual(base.net.delivered);
       expect([...r.net.groups.values()].map((x) => x.snapshot())).toEqual(
         [...base.net.groups.values()].map((x) => x.snapshot()),
       );
     }
+  });
+
+  it("takes a proposal for a taken message as early, not as a second start", () => {
+    // m to [1, 2, 4] is taken at 2 behind b when group 4's proposal for it arrives: m must not
+    // also join the waiting messages (it would stay there for ever, or start twice).
+    const net = new Net([1, 2, 3, 4]);
+    const c = new TestClient(1);
+    c.make([2]);
+    const b = c.make([2, 3]);
+    const m = c.make([1, 2, 4]);
+    net.startAt(2, b);
+    net.startAt(1, m);
+    net.carry(1, 2);
+    expect(net.apply(2, ab(m.client, m.seq))).toBe("applied");
+    net.startAt(4, m);
+    expect(net.group(2).isKnown(m.client, m.seq)).toBe(true);
+    expect(net.carry(4, 2)).toBe("applied");
+    expect(net.group(2).waitingCount).toBe(1); // m, taken
+    net.drain();
+    expect(net.ids(2)).toEqual(["1:2", "1:3"]);
+    expect(net.group(2).waitingCount).toBe(0);
+    expect(net.group(2).pendingCount).toBe(0);
+    expect(net.group(2).earlyCount).toBe(0);
+    agreed(net);
   });
 
   it("ignores an abandon of a message that is not waiting, and refuses one behind an undecided message", () => {
@@ -928,6 +1027,7 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     expect(net.apply(2, ab(m2.client, 7))).toBe("ignored");
     expect(gm.snapshot()).toEqual(before);
     expect(net.apply(1, ab(m2.client, m2.seq))).toBe("ignored"); // activated at 1, not waiting
+    expect(gm.canAbandon(m2.client, m2.seq)).toBe(true);
     net.apply(2, ab(m2.client, m2.seq));
     net.drain();
     expect(net.apply(2, ab(m2.client, m2.seq))).toBe("ignored"); // delivered now
@@ -939,6 +1039,7 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     other.startAt(2, n1); // undecided at 2
     other.startAt(2, n2); // waits for n1
     const snap = other.group(2).snapshot();
+    expect(other.group(2).canAbandon(n2.client, n2.seq)).toBe(false);
     expect(other.apply(2, ab(n2.client, n2.seq))).toBe("refused");
     expect(other.group(2).snapshot()).toEqual(snap);
   });

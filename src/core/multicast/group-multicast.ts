@@ -81,14 +81,17 @@ export const defaultMcastOptions = {
  * Broken FIFO chains: if a client's predecessor of m never reaches g (the client crashed or
  * stopped retransmitting), m waits at g for ever while the dests that activated m wait for g's
  * proposal. The leader then logs `abandon` (see `stalled`): g activates m, and the client's
- * waiting messages below it, without the missing predecessors, and remembers those as holes
- * (at most `maxWaitingPerClient` per client, the oldest forgotten first). A hole that arrives
- * later, from its client or forwarded with another group's proposal, is still admitted and
- * activated (it may be activated elsewhere, waiting on our proposal), not dropped as a
- * duplicate. The price: FIFO order is broken for that client only (its late predecessor gets a
- * larger timestamp than its successors here), and `delivered` is then only the highest seq
- * delivered. Timestamp order, hence agreement and acyclic order, is unaffected: each activation
- * still takes a fresh clock value and finals are still the max of every dest's proposal.
+ * waiting messages below it in seq order, without the missing predecessors. Every seq the chain
+ * skipped, from the client's watermark up to each missing predecessor, becomes a hole (ranges,
+ * at most `maxWaitingPerClient` per client, the lowest forgotten first): not just the direct
+ * predecessor, because any of those seqs may be a multi-group message that another group
+ * activated and that reaches us later, and nothing here says which are addressed to us. A hole
+ * that arrives, from its client or with another group's proposal, is admitted and activated at
+ * once, beside the client's undecided message rather than behind it: other groups may have
+ * ordered the two the other way round, and each would wait on the other. The price: FIFO order
+ * is broken for that client only, and `delivered` is then only the highest seq delivered.
+ * Timestamp order, hence agreement and acyclic order, is unaffected: each activation still takes
+ * a fresh clock value and finals are still the max of every dest's proposal.
  */
 export class GroupMulticast<P, R> {
   /** The group this state belongs to. */
@@ -214,7 +217,16 @@ export class GroupMulticast<P, R> {
     }
   }
 
-  /** True when (client, seq) is an abandoned predecessor that is still admitted if it arrives. */
+  /**
+   * True when an `abandon` of (client, seq) would be applied now: the message waits for its FIFO
+   * predecessor and the client has no undecided chain message here (else it is refused).
+   */
+  canAbandon(client: ClientId, seq: number): boolean {
+    const f = this.clients.get(client);
+    return f !== undefined && f.active === null && f.waitingWith(seq) !== undefined;
+  }
+
+  /** True when (client, seq) is an abandoned seq that is still admitted if it arrives. */
   awaitsLate(client: ClientId, seq: number): boolean {
     return this.clients.get(client)?.holes.has(seq) ?? false;
   }
@@ -235,8 +247,9 @@ export class GroupMulticast<P, R> {
       activated: f.activated,
       delivered: f.delivered,
       waiting: [...f.waiting.values()],
-      holes: [...f.holes],
-      late: [...f.late],
+      holes: f.holes.toArray(),
+      taken: [...f.taken],
+      late: [...f.late.keys()],
     }));
     const channels = this.channels.snapshot();
     return {
@@ -267,14 +280,16 @@ export class GroupMulticast<P, R> {
     this.deliveries = [];
     this.clients.clear();
     this.waiting = 0;
+    const late = new Map<ClientId, ReadonlySet<number>>();
     for (const c of snap.clients) {
-      const f = new ClientFifo<P>();
+      const f = new ClientFifo<P>(this.maxWaitingPerClient);
       f.activated = c.activated;
       f.delivered = c.delivered;
       for (const m of c.waiting) f.waiting.set(m.prev[destIndex(m.dests, this.self)]!, m);
-      for (const h of c.holes) f.holes.add(h);
-      for (const m of c.late) f.late.push(m);
-      this.waiting += c.waiting.length + c.late.length;
+      for (const [lo, hi] of c.holes) f.holes.add(lo, hi);
+      f.taken.push(...c.taken);
+      late.set(c.client, new Set(c.late));
+      this.waiting += c.waiting.length + c.taken.length;
       this.clients.set(c.client, f);
     }
     this.undecided.clear();
@@ -290,11 +305,13 @@ export class GroupMulticast<P, R> {
         this.finals.push(p);
       } else {
         const f = this.clients.get(p.msg.client);
-        invariant(
-          f !== undefined && f.active === null,
-          "snapshot: undecided message without client",
-        );
-        f.active = p;
+        invariant(f !== undefined, "snapshot: undecided message without client");
+        if (late.get(p.msg.client)?.has(p.msg.seq) === true) {
+          f.late.set(p.msg.seq, p);
+        } else {
+          invariant(f.active === null, "snapshot: two undecided chain messages of one client");
+          f.active = p;
+        }
         this.undecided.push(p);
       }
     }
@@ -309,13 +326,10 @@ export class GroupMulticast<P, R> {
     if (pos < 0) return "ignored"; // not addressed to this group
     const prev = msg.prev[pos]!;
     const known = this.clients.get(msg.client);
-    if (known?.holes.has(msg.seq) === true) {
-      // A predecessor abandoned here arrives late: admit it whatever the bounds (it may be
-      // activated elsewhere, waiting on our proposal), activate it as soon as the client allows.
-      known.holes.delete(msg.seq);
-      known.addLate(msg);
-      this.waiting++;
-      this.activateNext(known);
+    if (known?.holes.delete(msg.seq) === true) {
+      // A seq abandoned here arrives late: admit it whatever the bounds (it may be activated
+      // elsewhere, waiting on our proposal) and activate it now, out of chain order.
+      this.activateOne(msg, known, true);
       return "applied";
     }
     if (known !== undefined) {
@@ -333,7 +347,7 @@ export class GroupMulticast<P, R> {
     }
     let fifo = known;
     if (fifo === undefined) {
-      fifo = new ClientFifo<P>();
+      fifo = new ClientFifo<P>(this.maxWaitingPerClient);
       this.clients.set(msg.client, fifo);
     }
     if (ready) {
@@ -372,10 +386,10 @@ export class GroupMulticast<P, R> {
       return "applied";
     }
     const fifo = this.clients.get(client);
-    const p = fifo?.active ?? null;
-    if (fifo !== undefined && p !== null && p.msg.seq === mseq) {
+    const p = fifo?.undecided(mseq);
+    if (fifo !== undefined && p !== undefined) {
       this.propose(p, fifo, from, ts);
-    } else if (fifo !== undefined && mseq <= fifo.activated && !fifo.isLate(mseq)) {
+    } else if (fifo !== undefined && mseq <= fifo.activated && !fifo.isTaken(mseq)) {
       // The message is already final here: a proposal cannot be missing, so this one is from a
       // group outside its dests, or the early-delivery bug finalised it without one.
     } else if (!this.early.add(client, mseq, from, ts)) {
@@ -396,12 +410,12 @@ export class GroupMulticast<P, R> {
   }
 
   /**
-   * While the client has no undecided message here, activates its next one: the first late
-   * message if any, else the waiting successor of its highest activated message.
+   * While the client has no undecided chain message here, activates its next one: the first
+   * taken message if any, else the waiting successor of its highest activated message.
    */
   private activateNext(fifo: ClientFifo<P>): void {
     while (fifo.active === null) {
-      const next = fifo.late.shift() ?? fifo.takeSuccessor(fifo.activated);
+      const next = fifo.taken.shift() ?? fifo.takeSuccessor(fifo.activated);
       if (next === undefined) return;
       this.waiting--;
       this.activateOne(next, fifo);
@@ -410,8 +424,11 @@ export class GroupMulticast<P, R> {
 
   /**
    * The leader gave up on the FIFO predecessor of the client's waiting message `seq`: activate
-   * it now, after the client's waiting messages below it (in seq order), and remember every
-   * missing predecessor as a hole. Refused while the client has an undecided message here (its
+   * it now, after the client's waiting messages below it (in seq order, one at a time), and
+   * make a hole of every seq the chain skipped on the way: from the watermark (or the previous
+   * taken message) up to each taken message's predecessor. Any of those may be a message to us
+   * that arrives later, possibly already activated elsewhere; only the direct predecessors are
+   * certain to exist. Refused while the client has an undecided chain message here (its
    * successor may be the one awaited; the leader retries later).
    */
   private abandon(client: ClientId, seq: number): ApplyOutcome {
@@ -426,33 +443,31 @@ export class GroupMulticast<P, R> {
       }
     }
     taken.sort((a, b) => a.seq - b.seq);
+    // With `active` null the previous abandon's taken messages are all activated, so these holes
+    // lie above every seq activated here: none of them can admit a message a second time.
     let before = fifo.activated;
     for (const m of taken) {
       const prev = m.prev[destIndex(m.dests, this.self)]!;
-      if (prev !== before && prev > 0) this.addHole(fifo, prev);
-      before = m.seq;
-      fifo.addLate(m);
+      fifo.holes.add(before + 1, prev);
+      before = Math.max(before, m.seq);
+      fifo.taken.push(m);
     }
     this.activateNext(fifo);
     return "applied";
   }
 
-  /** Records an abandoned predecessor, forgetting the oldest hole beyond the per-client bound. */
-  private addHole(fifo: ClientFifo<P>, seq: number): void {
-    if (fifo.holes.size >= this.maxWaitingPerClient) {
-      const oldest = fifo.holes.values().next();
-      if (oldest.done !== true) fifo.holes.delete(oldest.value);
-    }
-    fifo.holes.add(seq);
-  }
-
-  private activateOne(msg: McastMessage<P>, fifo: ClientFifo<P>): Pending<P> {
-    invariant(fifo.active === null, `client ${msg.client}: two undecided messages at once`);
+  /**
+   * Activates `msg`: in chain order (it becomes the client's `active` message), or `late`, out
+   * of chain order, beside whatever the client has undecided here.
+   */
+  private activateOne(msg: McastMessage<P>, fifo: ClientFifo<P>, late = false): Pending<P> {
+    invariant(late || fifo.active === null, `client ${msg.client}: two undecided chain messages`);
     this.clockValue += 1;
     const local = this.clockValue;
     const p: Pending<P> = { msg, local, proposals: new Map([[this.self, local]]), final: null };
     if (msg.seq > fifo.activated) fifo.activated = msg.seq;
-    fifo.active = p;
+    if (late) fifo.late.set(msg.seq, p);
+    else fifo.active = p;
     this.pending++;
     const early = this.early.take(msg.client, msg.seq);
     if (msg.dests.length === 1 || this.bugs.earlyDelivery === true) {
@@ -496,7 +511,8 @@ export class GroupMulticast<P, R> {
     invariant(p.final === null, "final timestamp set twice");
     p.final = ts;
     if (ts.t > this.clockValue) this.clockValue = ts.t;
-    fifo.active = null;
+    if (fifo.active === p) fifo.active = null;
+    else fifo.late.delete(p.msg.seq);
     this.finals.push(p);
   }
 

@@ -123,10 +123,12 @@ export interface ClientSnapshot<P> {
   readonly delivered: number;
   /** Messages waiting for their FIFO predecessor to get its final timestamp here. */
   readonly waiting: readonly McastMessage<P>[];
-  /** Seqs of predecessors that were abandoned here and are still accepted if they arrive late. */
-  readonly holes: readonly number[];
-  /** Messages admitted out of chain order (abandoned chains, late predecessors), seq ascending. */
-  readonly late: readonly McastMessage<P>[];
+  /** Abandoned seqs still admitted if they arrive late, as ascending inclusive ranges [lo, hi]. */
+  readonly holes: readonly (readonly [number, number])[];
+  /** Messages an abandon took out of `waiting`, not yet activated, seq ascending. */
+  readonly taken: readonly McastMessage<P>[];
+  /** Seqs of the undecided pending messages that were activated late, out of chain order. */
+  readonly late: readonly number[];
 }
 
 /** Proposals that arrived before their message's start, in a snapshot. */
