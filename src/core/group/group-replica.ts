@@ -488,7 +488,10 @@ export class GroupReplica<P, R, Res, Snap> {
   /**
    * Leader, once per re-send round (`elapsed` ticks): ages the messages that wait here for a FIFO
    * predecessor while another group waits on them, and logs `abandon` for those that reached
-   * `abandonTicks` (their age restarts, so a refused or lost abandon is proposed again later).
+   * `abandonTicks` (their age restarts, so a lost abandon is proposed again later). One that
+   * would be refused now (the client has an undecided message here) keeps its age and is
+   * proposed as soon as it can apply: restarting it would add `abandonTicks` to every link of
+   * a broken client's chain that other groups wait on.
    */
   private abandonStalled(elapsed: number): void {
     const seen = new Set<string>();
@@ -496,7 +499,11 @@ export class GroupReplica<P, R, Res, Snap> {
       const key = `${client}/${seq}`;
       seen.add(key);
       let age = (this.stalledTicks.get(key) ?? 0) + elapsed;
-      if (age >= this.options.abandonTicks && this.raft.propose({ kind: "abandon", client, seq })) {
+      if (
+        age >= this.options.abandonTicks &&
+        this.mcast.canAbandon(client, seq) &&
+        this.raft.propose({ kind: "abandon", client, seq })
+      ) {
         age = 0;
       }
       this.stalledTicks.set(key, age);
