@@ -75,10 +75,14 @@ export interface McastSimOptions {
   /**
    * Client 0 misbehaves as a client that keeps crashing half-way would: half of its single-group
    * messages are never sent, and each multi-group message misses one of its destinations; it
-   * never retransmits. Its messages are exempt from liveness; every other
-   * client's must still complete (the groups abandon the broken FIFO chains).
+   * never retransmits. What it sends goes to every replica of the group, from 300 ms on (once
+   * leaders are elected), so it does reach the groups. Its messages are exempt from liveness;
+   * every other client's must still complete, which needs the groups to abandon its broken FIFO
+   * chains (with `abandonTicks` enormous, they do not complete).
    */
   readonly brokenClient: boolean;
+  /** Ticks a leader lets a message stall on a missing FIFO predecessor before it abandons it. */
+  readonly abandonTicks: number;
 }
 
 /** Defaults for a quick correctness run. */
@@ -103,6 +107,7 @@ export const defaultMcastSimOptions: McastSimOptions = {
   settleMs: 20_000,
   catchUpMs: 1_000,
   brokenClient: false,
+  abandonTicks: defaultGroupReplicaOptions(defaultRaftOptions).abandonTicks,
 };
 
 /** Counters of one run. */
@@ -188,6 +193,8 @@ interface SimClient {
 }
 
 const CLIENT_BASE = 1000;
+/** When the broken client (option `brokenClient`) sends its first message, ms. */
+const BROKEN_CLIENT_START = 300;
 
 function median(xs: number[]): number {
   if (xs.length === 0) return 0;
@@ -208,6 +215,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const options: GroupReplicaOptions = {
     ...defaultGroupReplicaOptions(opts.raft),
     snapshotEvery: opts.snapshotEvery,
+    abandonTicks: opts.abandonTicks,
     mcast: opts.bug === "early-delivery" ? { bugs: { earlyDelivery: true } } : {},
   };
   const checks = new GroupConsensusChecks(members);
@@ -271,8 +279,10 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       guess,
       parked: 0,
     });
+    // The broken client starts once the first leaders are elected: what it sends earlier is lost.
+    const begin = opts.brokenClient && i === 0 ? BROKEN_CLIENT_START : 0;
     for (let w = 0; w < opts.window; w++) {
-      world.after(rng.exponential(opts.thinkMs), { kind: "next", client: addr });
+      world.after(begin + rng.exponential(opts.thinkMs), { kind: "next", client: addr });
     }
   }
   const sendTo = (c: SimClient, addr: number, g: GroupId, msg: McastMessage<TestPayload>): void => {
@@ -316,8 +326,13 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       // Fire and forget, partly: nobody waits for this client's messages.
       // A single-group message is lost half the time; a multi-group one misses one destination.
       const skip = dests.length === 1 ? (c.rng.chance(0.5) ? 0 : -1) : c.rng.int(dests.length);
+      // What it does send goes to every replica, so it reaches the leader without retries.
       dests.forEach((g, i) => {
-        if (i !== skip) sendTo(c, addr, g, msg);
+        if (i === skip) return;
+        for (const r of members.get(g)!) {
+          traffic.clientMessages++;
+          world.send(addr, r, { type: "mcast", msg });
+        }
       });
       world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
       return;
