@@ -31,6 +31,13 @@ export class InputError extends DssmrError {
   }
 }
 
+/** Stored or received state is in a format this build does not read (written by another version). */
+export class FormatError extends DssmrError {
+  constructor(message: string) {
+    super("E_FORMAT", message);
+  }
+}
+
 /** Throws an InvariantError when `cond` is false. */
 export function invariant(cond: unknown, message: string): asserts cond {
   if (!cond) throw new InvariantError(message);

@@ -1,6 +1,6 @@
 // Tests of the group multicast state machine, wired into several groups by an in-memory harness.
 import { describe, expect, it } from "vitest";
-import { ConfigError, InvariantError } from "../errors.ts";
+import { ConfigError, FormatError, InvariantError } from "../errors.ts";
 import { type ClientId, clientId, groupId } from "../ids.ts";
 import { GroupMulticast } from "./group-multicast.ts";
 import type {
@@ -665,6 +665,12 @@ describe("GroupMulticast: snapshots", () => {
     expect(copy.isKnown(m2.client, m2.seq)).toBe(true);
     expect(copy.clock).toBe(gm.clock);
     expect(() => new GroupMulticast<string, string>(g(1)).restore(snap)).toThrow(InvariantError);
+    // A snapshot of another layout (an older version's has no `format`) is refused by name.
+    const { format: _, ...old } = snap;
+    expect(() => GroupMulticast.fromSnapshot(old as Snap)).toThrow(FormatError);
+    expect(() => GroupMulticast.fromSnapshot({ ...snap, format: 3 })).toThrow(
+      /format 3, this build reads 2/,
+    );
   });
 
   it("refuses to snapshot with deliveries not yet taken", () => {

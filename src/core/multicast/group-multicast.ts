@@ -1,5 +1,5 @@
 // The replicated atomic multicast state of one group: fault-tolerant Skeen applied from its log.
-import { ConfigError, invariant } from "../errors.ts";
+import { ConfigError, FormatError, invariant } from "../errors.ts";
 import type { ClientId, GroupId } from "../ids.ts";
 import { Channels } from "./channels.ts";
 import { ClientFifo } from "./client-fifo.ts";
@@ -8,19 +8,20 @@ import { MinHeap } from "./heap.ts";
 import { destIndex, validateMessage } from "./message.ts";
 import { compareFinal, mayPrecede, type Pending } from "./pending.ts";
 import { maxTs } from "./timestamp.ts";
-import type {
-  ApplyOutcome,
-  ChannelBody,
-  ClientSnapshot,
-  Delivery,
-  McastBugs,
-  McastCommand,
-  McastMessage,
-  McastOptions,
-  McastSnapshot,
-  OutboxView,
-  PendingSnapshot,
-  Timestamp,
+import {
+  type ApplyOutcome,
+  type ChannelBody,
+  type ClientSnapshot,
+  type Delivery,
+  MCAST_SNAPSHOT_FORMAT,
+  type McastBugs,
+  type McastCommand,
+  type McastMessage,
+  type McastOptions,
+  type McastSnapshot,
+  type OutboxView,
+  type PendingSnapshot,
+  type Timestamp,
 } from "./types.ts";
 import { UndecidedQueue } from "./undecided-queue.ts";
 
@@ -253,6 +254,7 @@ export class GroupMulticast<P, R> {
     }));
     const channels = this.channels.snapshot();
     return {
+      format: MCAST_SNAPSHOT_FORMAT,
       self: this.self,
       clock: this.clockValue,
       pending,
@@ -275,6 +277,14 @@ export class GroupMulticast<P, R> {
 
   /** Replaces the whole state with a snapshot's (taken from this same group). */
   restore(snap: McastSnapshot<P, R>): void {
+    if (snap.format !== MCAST_SNAPSHOT_FORMAT) {
+      // Reading another layout would rebuild wrong state: refuse it, saying what to do.
+      throw new FormatError(
+        `group ${this.self}: multicast snapshot format ${String(snap.format ?? 1)}, this build reads ` +
+          `${MCAST_SNAPSHOT_FORMAT}; it was written by another version of dssmr. Restart this ` +
+          "replica with an empty data directory: it catches up from its group.",
+      );
+    }
     invariant(snap.self === this.self, `group ${this.self} restores group ${snap.self}'s snapshot`);
     this.clockValue = snap.clock;
     this.deliveries = [];

@@ -147,10 +147,18 @@ export interface OutboxSnapshot<P, R> {
 }
 
 /**
+ * Version of the {@link McastSnapshot} layout. 2: holes as seq ranges, `taken`, and `late` as
+ * seqs (broken FIFO chains, docs/multicast.md); 1 had none of these.
+ */
+export const MCAST_SNAPSHOT_FORMAT = 2;
+
+/**
  * Everything a group's multicast log built, as plain arrays and objects (JSON-serialisable when
  * P and R are). Restoring it gives identical future behaviour.
  */
 export interface McastSnapshot<P, R> {
+  /** {@link MCAST_SNAPSHOT_FORMAT} when written; restore refuses any other. */
+  readonly format: number;
   readonly self: GroupId;
   readonly clock: number;
   /** Admitted, undelivered messages in activation order (ascending local timestamp). */
