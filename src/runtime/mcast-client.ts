@@ -1,4 +1,5 @@
 // A multicast client over TCP: sends to each destination's leader, follows redirects, retries.
+import { ConfigError } from "../core/errors.ts";
 import type { McastResponse } from "../core/group/wire.ts";
 import type { ClientId, GroupId, ReplicaId } from "../core/ids.ts";
 import type { McastMessage } from "../core/multicast/types.ts";
@@ -19,6 +20,13 @@ export interface McastClientOptions {
   readonly timeoutMs?: number;
   /** Wait before retrying when a group has no known leader. Default 20 ms. */
   readonly redirectDelayMs?: number;
+  /**
+   * A message is sent only while its seq is less than this past the oldest unanswered one;
+   * later ones wait here. The groups must remember at least this many answers per client
+   * (`repliesPerClient`, 16), or a retransmission of the oldest may find its answer forgotten.
+   * Default 16.
+   */
+  readonly maxInFlight?: number;
   readonly transport?: TransportOptions;
 }
 
@@ -54,7 +62,11 @@ export class McastClient<P, Res> {
   private readonly transport: Transport;
   private readonly guess = new Map<GroupId, ReplicaId>();
   private readonly lastSeqTo = new Map<GroupId, number>();
+  /** Sent and unanswered, by seq; Map order is seq order, so the first is the oldest. */
   private readonly inflight = new Map<number, InFlight<P, Res>>();
+  /** Made (seq and prev fixed) but not yet sent: the window was full. */
+  private readonly backlog: InFlight<P, Res>[] = [];
+  private readonly maxInFlight: number;
   private readonly statusWaiters = new Map<number, (r: StatusReply) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private seq = 0;
@@ -64,6 +76,10 @@ export class McastClient<P, Res> {
     this.config = config;
     this.timeoutMs = options.timeoutMs ?? 300;
     this.redirectDelayMs = options.redirectDelayMs ?? 20;
+    this.maxInFlight = options.maxInFlight ?? 16;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
+      throw new ConfigError(`maxInFlight must be a positive integer, got ${this.maxInFlight}`);
+    }
     for (const [g, ids] of config.groups) if (ids[0] !== undefined) this.guess.set(g, ids[0]);
     this.transport = new Transport(
       { id: config.id, peers: config.addresses },
@@ -87,10 +103,22 @@ export class McastClient<P, Res> {
         resolve,
         timer: null,
       };
-      this.inflight.set(seq, f);
-      for (const g of sorted) this.sendTo(g, f);
-      this.arm(f);
+      this.backlog.push(f);
+      this.flushBacklog();
     });
+  }
+
+  /** Sends waiting messages, oldest first, while they fit the window. */
+  private flushBacklog(): void {
+    while (this.backlog.length > 0) {
+      const oldest = this.inflight.keys().next();
+      const f = this.backlog[0]!;
+      if (!oldest.done && f.msg.seq - oldest.value >= this.maxInFlight) return;
+      this.backlog.shift();
+      this.inflight.set(f.msg.seq, f);
+      for (const g of f.msg.dests) this.sendTo(g, f);
+      this.arm(f);
+    }
   }
 
   /** Asks one replica for its status; null if it does not answer within `timeoutMs`. */
@@ -110,9 +138,9 @@ export class McastClient<P, Res> {
     });
   }
 
-  /** Messages sent and not yet answered by every destination. */
+  /** Messages not yet answered by every destination (sent, or waiting for the window). */
   get pending(): number {
-    return this.inflight.size;
+    return this.inflight.size + this.backlog.length;
   }
 
   /** Stops timers and closes connections; unanswered multicasts never resolve. */
@@ -203,5 +231,6 @@ export class McastClient<P, Res> {
       this.timers.delete(f.timer);
     }
     f.resolve(f.answers);
+    this.flushBacklog();
   }
 }
