@@ -15,7 +15,9 @@ import type { McastMessage } from "./types.ts";
  *   it, as well as `activated` itself when `active` is null, has its final timestamp (holes
  *   and late messages aside, see below);
  * - `delivered` only grows: final timestamps grow along the chain, so delivery is FIFO too;
- * - `waiting` maps a predecessor seq to the message that waits for it (one per predecessor).
+ * - `waiting` maps a predecessor seq to the message that waits for it (one per predecessor);
+ *   every key is at or above `activated` (GroupMulticast drops the others when it rises), so a
+ *   waiting message waits only for messages of smaller seq.
  *
  * Abandoned chains (see GroupMulticast's `abandon`) are the one exception to chain order:
  * - an abandon moves the client's waiting messages up to the abandoned one into `taken`, which
@@ -28,6 +30,8 @@ import type { McastMessage } from "./types.ts";
  *   wait for `active` (another group may have ordered it before `active`, and wait on us);
  * - `activated` stays the highest seq activated, so a message is known here exactly when its
  *   seq is not a hole and is at or below `activated`, waiting, or taken.
+ * A client that lies about `prev` gets late activations too (a message that cannot follow its
+ * chain here and that another group has activated); they raise `activated` like any other.
  * FIFO order is broken for that client only: a late message is ordered after its successors
  * here, and `delivered` is then only the highest seq delivered.
  *

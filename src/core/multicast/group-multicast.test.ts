@@ -1050,3 +1050,195 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     expect(other.group(2).snapshot()).toEqual(snap);
   });
 });
+
+describe("GroupMulticast: inconsistent FIFO chains (a client that lies about prev)", () => {
+  const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
+  /** A message with the given per-dest `prev`, whatever the client's real chain. */
+  const lying = (client: number, seq: number, dests: number[], prev: number[]): Msg => ({
+    client: clientId(client),
+    seq,
+    dests: dests.map(g),
+    prev,
+    payload: "",
+  });
+
+  /** Each delivered message once per group, one final timestamp everywhere, no cycle. */
+  function agreed(net: Net): void {
+    const ts = new Map<string, Timestamp>();
+    for (const [at, log] of net.delivered) {
+      const ids = log.map((d) => d.id);
+      expect(new Set(ids).size, `group ${at} delivered a message twice`).toBe(ids.length);
+      for (const d of log) {
+        const seen = ts.get(d.id);
+        if (seen === undefined) ts.set(d.id, d.ts);
+        else expect(d.ts, `final ts of ${d.id}`).toEqual(seen);
+      }
+    }
+    expect(acyclic([...net.delivered.keys()].map((at) => net.ids(at)))).toBe(true);
+  }
+
+  it("activates a message whose prev is below the watermark once another group has activated it", () => {
+    // c: m1 to [2], then m2 to [1, 2] naming 0, not 1, as its predecessor at 2. Group 1 activates
+    // m2 (its chain is fine there); at 2 it can never follow m1. A correct client's message d to
+    // [1] is ordered after m2 at 1 and waits for it.
+    const net = new Net([1, 2]);
+    const m1 = lying(1, 1, [2], [0]);
+    const m2 = lying(1, 2, [1, 2], [0, 0]);
+    const d = new TestClient(2).make([1]);
+    expect(net.startAt(2, m1)).toBe("applied");
+    expect(net.startAt(2, m2)).toBe("ignored"); // no group has activated it yet
+    expect(net.startAt(1, m2)).toBe("applied");
+    expect(net.startAt(1, d)).toBe("applied");
+    expect(net.carry(1, 2)).toBe("applied"); // the proposal: activated at 2, out of chain order
+    net.drain();
+    expect([...net.ids(1)].sort()).toEqual(["1:2", "2:1"]);
+    expect(net.ids(2)).toEqual(["1:1", "1:2"]);
+    expect(net.startAt(2, m2)).toBe("duplicate");
+    expect(net.group(1).pendingCount + net.group(2).pendingCount).toBe(0);
+    agreed(net);
+  });
+
+  it("ignores such a message while no group has activated it, and then at every dest", () => {
+    const net = new Net([1, 2]);
+    net.startAt(2, lying(1, 1, [2], [0]));
+    net.startAt(2, lying(1, 2, [1, 2], [0, 0]));
+    net.startAt(1, lying(1, 3, [1, 2], [2, 0])); // waits at 1 for m2, which never comes
+    net.drain();
+    expect(net.ids(1)).toEqual([]);
+    expect(net.ids(2)).toEqual(["1:1"]);
+    expect(net.group(1).pendingCount + net.group(2).pendingCount).toBe(0);
+  });
+
+  it("activates a forwarded message whose seq its chain skipped here, below the watermark", () => {
+    // c: m1 to [1, 2], then m2 to [2] naming 0 at 2, as if m1 were not addressed to 2. Group 2
+    // activates m2 first: its watermark passes m1, whose start there is taken for a duplicate.
+    // Group 1's proposal for m1 then arrives: it cannot be a second proposal for a message final
+    // at 2 (each dest proposes once), so m1 was never activated at 2.
+    const net = new Net([1, 2]);
+    const m1 = lying(1, 1, [1, 2], [0, 0]);
+    const m2 = lying(1, 2, [2], [0]);
+    const d = new TestClient(2).make([1]);
+    expect(net.startAt(2, m2)).toBe("applied");
+    expect(net.startAt(2, m1)).toBe("duplicate");
+    expect(net.startAt(1, m1)).toBe("applied");
+    expect(net.startAt(1, d)).toBe("applied");
+    expect(net.carry(1, 2)).toBe("applied");
+    net.drain();
+    expect([...net.ids(1)].sort()).toEqual(["1:1", "2:1"]);
+    expect(net.ids(2)).toEqual(["1:2", "1:1"]);
+    expect(net.startAt(2, m1)).toBe("duplicate");
+    agreed(net);
+  });
+
+  it("activates a forwarded message that names a predecessor another waiting message names", () => {
+    // c: m2 to [2] waits at 2 for 1, which never comes; m3 to [1, 2] names 1 at 2 as well.
+    const net = new Net([1, 2]);
+    const m2 = lying(1, 2, [2], [1]);
+    const m3 = lying(1, 3, [1, 2], [0, 1]);
+    expect(net.startAt(2, m2)).toBe("applied");
+    expect(net.startAt(2, m3)).toBe("ignored");
+    expect(net.startAt(1, m3)).toBe("applied");
+    expect(net.carry(1, 2)).toBe("applied");
+    net.drain();
+    expect(net.ids(1)).toEqual(["1:3"]);
+    expect(net.ids(2)).toEqual(["1:3"]);
+    // m2 left waiting once m3 passed its predecessor: nobody has activated it, so it is dropped.
+    expect(net.group(2).waitingCount).toBe(0);
+    expect(net.startAt(2, m2)).toBe("duplicate"); // below the watermark: a proposal would bring it
+    agreed(net);
+  });
+
+  it("does not leave a message waiting once the watermark has passed its predecessor", () => {
+    // c: m1 to [2]; m3 to [2, 3] names 2 at 2 (never sent) and waits there; m4 to [2, 3] names
+    // 1 at 2 and 3 at 3. At 2, m4 follows m1 and passes m3's predecessor; at 3, m4 waits for m3.
+    // Left waiting at 2, m3 would need an abandon, refused while m4 is undecided, and m4 needs
+    // group 3's proposal, which waits for m3: the two groups would wait on each other.
+    for (const proposalFirst of [false, true]) {
+      const net = new Net([2, 3]);
+      const m1 = lying(1, 1, [2], [0]);
+      const m3 = lying(1, 3, [2, 3], [2, 0]);
+      const m4 = lying(1, 4, [2, 3], [1, 3]);
+      const d = new TestClient(2).make([2]);
+      net.startAt(2, m1);
+      net.startAt(2, m3);
+      net.startAt(3, m3);
+      if (proposalFirst) expect(net.carry(3, 2)).toBe("applied");
+      expect(net.startAt(2, m4)).toBe("applied");
+      expect(net.startAt(2, d)).toBe("applied");
+      net.startAt(3, m4);
+      net.drain();
+      expect(net.ids(3), `proposal first: ${proposalFirst}`).toEqual(["1:3", "1:4"]);
+      expect(net.ids(2), `proposal first: ${proposalFirst}`).toContain("2:1");
+      expect([...net.ids(2)].sort()).toEqual(["1:1", "1:3", "1:4", "2:1"]);
+      expect(net.group(2).pendingCount + net.group(3).pendingCount).toBe(0);
+      expect(net.group(2).waitingCount).toBe(0);
+      agreed(net);
+    }
+  });
+
+  it("keeps agreement and every correct client's FIFO order with a client that sends random prevs", () => {
+    // The leader's part is played here: when nothing else moves, every group abandons its
+    // stalled messages. Every message delivered anywhere must be delivered at all its dests.
+    for (let seed = 1; seed <= 40; seed++) {
+      const rng = new Lcg(seed);
+      const ids = [1, 2, 3, 4];
+      const net = new Net(ids);
+      const correct = [new TestClient(2), new TestClient(3)];
+      const sent: Msg[] = [];
+      const hostile: Msg[] = [];
+      let hseq = 0;
+      const hlast = new Map<number, number>();
+      const dests = (): number[] => {
+        const ds = ids.filter(() => rng.chance(0.5));
+        return ds.length === 0 ? [ids[rng.below(ids.length)]!] : ds;
+      };
+      for (let i = 0; i < 30; i++) {
+        if (rng.chance(0.4)) {
+          hseq++;
+          const ds = dests();
+          const prev = ds.map((x) => (rng.chance(0.5) ? (hlast.get(x) ?? 0) : rng.below(hseq)));
+          for (const x of ds) hlast.set(x, hseq);
+          const m = lying(1, hseq, ds, prev);
+          hostile.push(m);
+          // It reaches some of its dests only.
+          for (const x of ds) if (rng.chance(0.7)) net.inflight.push({ g: x, msg: m });
+        } else {
+          const m = correct[rng.below(correct.length)]!.make(dests());
+          sent.push(m);
+          net.multicast(m);
+        }
+      }
+      for (let round = 0; ; round++) {
+        net.run(rng);
+        let moved = false;
+        for (const x of ids) {
+          for (const k of [...net.group(x).stalled()]) {
+            if (net.apply(x, ab(k.client, k.seq)) === "applied") moved = true;
+          }
+        }
+        if (!moved && net.quiescent()) break;
+        expect(round, `seed ${seed}: no progress`).toBeLessThan(100);
+      }
+      agreed(net);
+      for (const x of ids) expect(net.group(x).pendingCount, `seed ${seed} group ${x}`).toBe(0);
+      for (const m of hostile) {
+        const at = m.dests.filter((x) => net.ids(x).includes(idOf(m)));
+        expect([0, m.dests.length], `seed ${seed}: ${idOf(m)} delivered at ${at}`).toContain(
+          at.length,
+        );
+      }
+      for (const x of ids) {
+        // Every correct message delivered, in each client's send order.
+        const mine = net.ids(x).filter((id) => !id.startsWith("1:"));
+        const expected = sent.filter((m) => m.dests.includes(g(x))).map(idOf);
+        expect([...mine].sort(), `seed ${seed} group ${x}`).toEqual([...expected].sort());
+        for (const c of correct) {
+          const order = mine
+            .filter((id) => id.startsWith(`${c.id}:`))
+            .map((id) => Number(id.split(":")[1]));
+          expect(order, `seed ${seed} group ${x}`).toEqual([...order].sort((a, b) => a - b));
+        }
+      }
+    }
+  });
+});

@@ -93,6 +93,16 @@ export const defaultMcastOptions = {
  * is broken for that client only, and `delivered` is then only the highest seq delivered.
  * Timestamp order, hence agreement and acyclic order, is unaffected: each activation still takes
  * a fresh clock value and finals are still the max of every dest's proposal.
+ *
+ * Inconsistent chains: a client that lies about `prev` can send a message that its chain here
+ * can never admit in order (a predecessor below the watermark, one another waiting message
+ * already names, or a seq below the watermark that was never activated here), while another
+ * dest admits and activates it. Such a message is delivered everywhere or nowhere: a group
+ * activates it at once, late, as soon as it holds another dest's proposal for it (learnt from
+ * that proposal, which carries it, if need be), and ignores it until then. The decision is taken
+ * when the `start` or `channel` entry is applied, so every replica takes the same one. Waiting
+ * messages whose predecessor the watermark passes are handled the same way (`dropPassed`), so
+ * `waiting` never holds a message that only an abandon refused behind `active` could free.
  */
 export class GroupMulticast<P, R> {
   /** The group this state belongs to. */
@@ -343,11 +353,10 @@ export class GroupMulticast<P, R> {
       return "applied";
     }
     if (known !== undefined) {
-      if (msg.seq <= known.activated) return "duplicate";
-      const other = known.waiting.get(prev);
-      if (other !== undefined) return other.seq === msg.seq ? "duplicate" : "ignored";
-      // Its predecessor here is older than a message already activated: a broken chain.
-      if (prev < known.activated) return "ignored";
+      if (known.knows(msg.seq)) return "duplicate";
+      // Its predecessor here is older than a message already activated, or another message
+      // already claims it: only a client that lies about `prev` sends this (see `inconsistent`).
+      if (prev < known.activated || known.waiting.has(prev)) return this.inconsistent(msg, known);
     }
     const activated = known?.activated ?? 0;
     const ready = prev === activated && (known?.active ?? null) === null;
@@ -399,9 +408,24 @@ export class GroupMulticast<P, R> {
     const p = fifo?.undecided(mseq);
     if (fifo !== undefined && p !== undefined) {
       this.propose(p, fifo, from, ts);
-    } else if (fifo !== undefined && mseq <= fifo.activated && !fifo.isTaken(mseq)) {
-      // The message is already final here: a proposal cannot be missing, so this one is from a
-      // group outside its dests, or the early-delivery bug finalised it without one.
+    } else if (
+      fifo !== undefined &&
+      mseq <= fifo.activated &&
+      fifo.waitingWith(mseq) === undefined &&
+      !fifo.isTaken(mseq)
+    ) {
+      // At or below the watermark, not undecided: either final here, or never activated here. A
+      // message final here already holds the proposal of each of its dests, and each dest sends
+      // its proposal once; so a proposal from one of its dests means the client's chain skipped
+      // it here (its `prev` lied) while `from` activated it. Activate it now, late, or `from`
+      // waits for our proposal for ever. Anything else is from a group outside its dests, or
+      // the early-delivery bug finalised it without the proposal.
+      if (!this.forwardedUnknown(from, body.msg, client, mseq)) {
+        this.channels.accept(from, seq);
+        return "applied";
+      }
+      if (!this.early.add(client, mseq, from, ts)) return "refused";
+      this.activateOne(body.msg, fifo, true);
     } else if (!this.early.add(client, mseq, from, ts)) {
       return "refused"; // not consumed: the sender re-sends it once starts have drained the store
     }
@@ -467,6 +491,62 @@ export class GroupMulticast<P, R> {
   }
 
   /**
+   * A start that the client's chain here can never admit in order: its `prev` is below the
+   * watermark, or another waiting message already names the same predecessor. Only a faulty
+   * client sends one. If another group has activated it (its proposal is held), that group waits
+   * for ours: activate it at once, late, whatever the bounds (as for a hole). Otherwise ignore
+   * it: no dest has activated it, and if one does later, its proposal brings it back here.
+   */
+  private inconsistent(msg: McastMessage<P>, fifo: ClientFifo<P>): ApplyOutcome {
+    if (!this.early.has(msg.client, msg.seq)) return "ignored";
+    this.activateOne(msg, fifo, true);
+    return "applied";
+  }
+
+  /**
+   * True when a proposal's message, at or below the client's watermark here and not undecided,
+   * waiting or taken, was never activated here: well formed, for (client, seq), and addressed to
+   * both this group and the proposer (see `channel`). Never with the early-delivery bug, which
+   * finalises messages without the other dests' proposals.
+   */
+  private forwardedUnknown(
+    from: GroupId,
+    msg: McastMessage<P>,
+    client: ClientId,
+    seq: number,
+  ): boolean {
+    return (
+      this.bugs.earlyDelivery !== true &&
+      msg.client === client &&
+      msg.seq === seq &&
+      validateMessage(msg) === null &&
+      destIndex(msg.dests, from) >= 0 &&
+      destIndex(msg.dests, this.self) >= 0
+    );
+  }
+
+  /**
+   * After the watermark rose past some waiting messages' predecessors (a late activation above
+   * it, only for a faulty client), those can never be activated in chain order: they leave
+   * `waiting` and are handled as inconsistent starts, so that a message another group waits on
+   * is activated at once rather than left waiting behind `active` for an abandon that would be
+   * refused (the two groups could wait on each other).
+   */
+  private dropPassed(fifo: ClientFifo<P>): void {
+    const passed: McastMessage<P>[] = [];
+    for (const [prev, m] of fifo.waiting) {
+      if (prev < fifo.activated) passed.push(m);
+    }
+    if (passed.length === 0) return;
+    passed.sort((a, b) => a.seq - b.seq);
+    for (const m of passed) {
+      fifo.waiting.delete(m.prev[destIndex(m.dests, this.self)]!);
+      this.waiting--;
+    }
+    for (const m of passed) this.inconsistent(m, fifo);
+  }
+
+  /**
    * Activates `msg`: in chain order (it becomes the client's `active` message), or `late`, out
    * of chain order, beside whatever the client has undecided here.
    */
@@ -475,7 +555,8 @@ export class GroupMulticast<P, R> {
     this.clockValue += 1;
     const local = this.clockValue;
     const p: Pending<P> = { msg, local, proposals: new Map([[this.self, local]]), final: null };
-    if (msg.seq > fifo.activated) fifo.activated = msg.seq;
+    const raised = msg.seq > fifo.activated;
+    if (raised) fifo.activated = msg.seq;
     if (late) fifo.late.set(msg.seq, p);
     else fifo.active = p;
     this.pending++;
@@ -504,6 +585,7 @@ export class GroupMulticast<P, R> {
       if (p.proposals.size === msg.dests.length) this.finalize(p, fifo, this.maxProposal(p));
       else this.undecided.push(p);
     }
+    if (raised) this.dropPassed(fifo);
     return p;
   }
 
