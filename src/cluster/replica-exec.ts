@@ -3,8 +3,8 @@ import { spawn } from "node:child_process";
 import { replicaNodeArgs } from "./bundle.ts";
 
 /**
- * Runs `node BUNDLE --config FILE --id ID --log-level LEVEL` with this process's standard
- * streams, until it exits; resolves with its exit status (128 + the signal's number if a signal
+ * Runs `node BUNDLE --config FILE --id ID --log-level LEVEL --exit-with-parent` with this
+ * process's output streams, until it exits; resolves with its exit status (128 + the signal's number if a signal
  * ended it). SIGINT and SIGTERM sent to this process are passed on, so Ctrl-C and a service
  * manager's stop reach the replica, which stops gracefully. Used by `dssmr node`: the CLI runs
  * through tsx, and a replica runs faster from the bundle (see bundle.ts).
@@ -17,8 +17,19 @@ export async function execReplica(
   const args = await replicaNodeArgs();
   const child = spawn(
     process.execPath,
-    [...args, "--config", configFile, "--id", String(id), "--log-level", logLevel],
-    { stdio: "inherit" },
+    [
+      ...args,
+      "--config",
+      configFile,
+      "--id",
+      String(id),
+      "--log-level",
+      logLevel,
+      "--exit-with-parent",
+    ],
+    // Standard input is a pipe from this process: if this process dies, even by SIGKILL, the
+    // pipe closes and the replica stops (`--exit-with-parent`) instead of running orphaned.
+    { stdio: ["pipe", "inherit", "inherit"] },
   );
   const forward = (signal: NodeJS.Signals) => () => {
     child.kill(signal);
@@ -36,6 +47,7 @@ export async function execReplica(
       });
     });
   } finally {
+    child.stdin?.destroy(); // an open pipe would keep this process alive
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
   }

@@ -38,7 +38,7 @@ const readyLine = (child: ChildProcess): Promise<void> =>
 
 const exitOf = (child: ChildProcess): Promise<number | null> =>
   new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once("exit", (code) => resolve(code));
   });
 
@@ -49,7 +49,7 @@ const childArgs = (pid: number): string[] =>
     .filter((l) => l.trim() !== "");
 
 describe("dssmr node", () => {
-  it("runs each replica from the bundle, forms a group, and stops cleanly on SIGTERM", async () => {
+  it("runs each replica from the bundle, forms a group, stops cleanly on SIGTERM and never orphans a replica", async () => {
     dir = await mkdtemp(join(tmpdir(), "dssmr-node-cmd-"));
     const { loaded } = await prepareLocalConfig(dir, {
       ...defaultLocalClusterOptions,
@@ -68,7 +68,9 @@ describe("dssmr node", () => {
       // Besides the replica, esbuild's service process may be a child too.
       const args = childArgs(n.pid!).filter((a) => a.includes("--config"));
       expect(args, childArgs(n.pid!).join("\n")).toHaveLength(1);
-      expect(args[0]).toMatch(/replica-[0-9a-f]{16}\.mjs --config .* --id \d+ --log-level info$/);
+      expect(args[0]).toMatch(
+        /replica-[0-9a-f]{16}\.mjs --config .* --id \d+ --log-level info --exit-with-parent$/,
+      );
     }
     let leader: number | null = null;
     const end = Date.now() + 15_000;
@@ -78,17 +80,36 @@ describe("dssmr node", () => {
       if (leader === null) await new Promise((r) => setTimeout(r, 100));
     }
     expect(leader).not.toBeNull();
-    const replicaPids = nodes.map((n) =>
-      Number(
-        execFileSync("ps", ["--ppid", String(n.pid), "-o", "pid="], { encoding: "utf8" }).trim(),
-      ),
-    );
-    for (const n of nodes) n.kill("SIGTERM");
-    expect(await Promise.all(nodes.map(exitOf))).toEqual([0, 0, 0]);
+    // Each launcher's replica child (esbuild's service may be a child too).
+    const replicaPids = nodes.map((n) => {
+      const line = execFileSync("ps", ["--ppid", String(n.pid), "-o", "pid=,args="], {
+        encoding: "utf8",
+      })
+        .split("\n")
+        .find((l) => l.includes("--config"));
+      return Number(line?.trim().split(/\s+/)[0]);
+    });
+    expect(replicaPids.every((p) => Number.isSafeInteger(p) && p > 0)).toBe(true);
+    // SIGTERM stops two gracefully; SIGKILL of the third's launcher must not orphan its replica.
+    nodes[0]!.kill("SIGTERM");
+    nodes[1]!.kill("SIGTERM");
+    nodes[2]!.kill("SIGKILL");
+    expect(await Promise.all(nodes.slice(0, 2).map(exitOf))).toEqual([0, 0]);
+    await exitOf(nodes[2]!);
     // The replicas stopped with their launchers: nothing is left running.
-    for (const pid of replicaPids) {
-      expect(() => process.kill(pid, 0)).toThrow();
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    const end2 = Date.now() + 10_000;
+    while (!replicaPids.every(gone) && Date.now() < end2) {
+      await new Promise((r) => setTimeout(r, 50));
     }
+    expect(replicaPids.filter((p) => !gone(p))).toEqual([]);
   });
 
   it("refuses an unknown replica id or log level before starting anything", () => {
