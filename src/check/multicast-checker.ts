@@ -207,6 +207,11 @@ export interface MulticastFinishOptions {
   readonly checkLiveness: boolean;
   /** Senders whose messages must all be delivered (all senders when omitted). */
   readonly correctSenders?: ReadonlySet<number>;
+  /**
+   * With liveness: a message of a sender outside `correctSenders` may be delivered nowhere, but
+   * once one destination has delivered it, every destination must (off when omitted).
+   */
+  readonly faultyAllOrNone?: boolean;
 }
 
 /**
@@ -222,8 +227,9 @@ export interface MulticastFinishOptions {
  * - fifo: a correct sender's messages are delivered at each common destination in send order,
  *   and none is delivered there while an earlier one to the same group is not (a faulty sender's
  *   chain may be abandoned, which gives up FIFO for it alone);
- * - liveness (when asked): every message of a correct sender reaches all its destinations, and
- *   every correct replica has delivered its group's whole sequence.
+ * - liveness (when asked): every message of a correct sender reaches all its destinations (and,
+ *   with `faultyAllOrNone`, every other message that reached one), and every correct replica
+ *   has delivered its group's whole sequence.
  */
 export class MulticastChecker {
   private readonly found = new Violations();
@@ -298,7 +304,9 @@ export class MulticastChecker {
     this.checkPrefixOrder(found);
     this.checkAcyclic(found);
     this.checkFifo(found, opts.correctSenders);
-    if (opts.checkLiveness) this.checkDelivered(found, opts.correctSenders);
+    if (opts.checkLiveness) {
+      this.checkDelivered(found, opts.correctSenders, opts.faultyAllOrNone === true);
+    }
     return found.report();
   }
 
@@ -444,12 +452,20 @@ export class MulticastChecker {
     }
   }
 
-  private checkDelivered(found: Violations, correctSenders: ReadonlySet<number> | undefined): void {
+  private checkDelivered(
+    found: Violations,
+    correctSenders: ReadonlySet<number> | undefined,
+    faultyAllOrNone: boolean,
+  ): void {
     const missing = new Map<number, string[]>();
     for (let key = 0; key < this.sends.length; key++) {
       const send = this.sends[key];
       if (send === undefined) continue;
-      if (correctSenders !== undefined && !correctSenders.has(send.sender)) continue;
+      if (correctSenders !== undefined && !correctSenders.has(send.sender)) {
+        if (!faultyAllOrNone) continue;
+        // Delivered nowhere is allowed for a faulty sender; delivered somewhere means everywhere.
+        if (!send.dests.some((g) => this.seqs.position(g, key) !== undefined)) continue;
+      }
       for (const g of send.dests) {
         if (this.seqs.position(g, key) !== undefined) continue;
         let ids = missing.get(g);

@@ -81,6 +81,15 @@ export interface McastSimOptions {
    * chains (with `abandonTicks` enormous, they do not complete).
    */
   readonly brokenClient: boolean;
+  /**
+   * Client 0 lies about its FIFO chains: each `prev` it sends is, half the time, a random seq
+   * below the message's own instead of its real predecessor at that group, so groups may see
+   * a predecessor below what they already activated, or two messages naming the same one. It
+   * sends each message once to every replica of every destination (from 300 ms on) and never
+   * retransmits. FIFO and liveness are not promised for it; every other client's messages must
+   * still complete (docs/multicast.md, "Inconsistent chains"). Combines with `brokenClient`.
+   */
+  readonly hostileClient: boolean;
   /** Ticks a leader lets a message stall on a missing FIFO predecessor before it abandons it. */
   readonly abandonTicks: number;
 }
@@ -107,6 +116,7 @@ export const defaultMcastSimOptions: McastSimOptions = {
   settleMs: 20_000,
   catchUpMs: 1_000,
   brokenClient: false,
+  hostileClient: false,
   abandonTicks: defaultGroupReplicaOptions(defaultRaftOptions).abandonTicks,
 };
 
@@ -246,6 +256,8 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const globalLatency: number[] = [];
   const entriesByGroup = new Map<GroupId, number>();
   const history: McastRecord[] = [];
+  // Client 0 misbehaves (see `brokenClient`, `hostileClient`): no liveness or FIFO promised to it.
+  const faultyClient = opts.brokenClient || opts.hostileClient;
 
   const perClient = Math.ceil(opts.ops / opts.clients);
   const faultEnd = FAULTS_START + Math.max(300, (perClient / opts.window) * (opts.thinkMs + 5));
@@ -280,7 +292,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       parked: 0,
     });
     // The broken client starts once the first leaders are elected: what it sends earlier is lost.
-    const begin = opts.brokenClient && i === 0 ? BROKEN_CLIENT_START : 0;
+    const begin = faultyClient && i === 0 ? BROKEN_CLIENT_START : 0;
     for (let w = 0; w < opts.window; w++) {
       world.after(begin + rng.exponential(opts.thinkMs), { kind: "next", client: addr });
     }
@@ -309,6 +321,10 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       .slice(0, count)
       .sort((a, b) => a - b);
     const prev = dests.map((g) => c.lastSeqTo.get(g) ?? 0);
+    if (opts.hostileClient && addr === CLIENT_BASE) {
+      // Half of its prevs are made up: any seq below this one, not the real predecessor.
+      for (let i = 0; i < prev.length; i++) if (c.rng.chance(0.5)) prev[i] = c.rng.int(seq);
+    }
     for (const g of dests) c.lastSeqTo.set(g, seq);
     const msg: McastMessage<TestPayload> = {
       client: c.id,
@@ -322,10 +338,13 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     mcastChecker.onSend(`${addr}.${seq}`, addr, seq, dests);
     const record: McastRecord = { client: addr, seq, dests, sentAt: world.now, completedAt: null };
     history.push(record);
-    if (opts.brokenClient && addr === CLIENT_BASE) {
-      // Fire and forget, partly: nobody waits for this client's messages.
-      // A single-group message is lost half the time; a multi-group one misses one destination.
-      const skip = dests.length === 1 ? (c.rng.chance(0.5) ? 0 : -1) : c.rng.int(dests.length);
+    if (faultyClient && addr === CLIENT_BASE) {
+      // Fire and forget, partly: nobody waits for this client's messages. When broken, a
+      // single-group message is lost half the time and a multi-group one misses one destination.
+      let skip = -1;
+      if (opts.brokenClient) {
+        skip = dests.length === 1 ? (c.rng.chance(0.5) ? 0 : -1) : c.rng.int(dests.length);
+      }
       // What it does send goes to every replica, so it reaches the leader without retries.
       dests.forEach((g, i) => {
         if (i === skip) return;
@@ -442,9 +461,9 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const correct = new Set(allReplicas.filter((id) => world.nodes.get(id)?.up));
   const finish = { replicasByGroup: members, correct, checkLiveness: true };
   const correctSenders = new Set(
-    [...clients.keys()].filter((a) => !(opts.brokenClient && a === CLIENT_BASE)),
+    [...clients.keys()].filter((a) => !(faultyClient && a === CLIENT_BASE)),
   );
-  violations.push(...mcastChecker.finish({ ...finish, correctSenders }));
+  violations.push(...mcastChecker.finish({ ...finish, correctSenders, faultyAllOrNone: true }));
   violations.push(...channelChecker.finish(finish).map((v) => `channel ${v}`));
   if (!completed) {
     let open = 0;

@@ -195,4 +195,30 @@ describe("multicast simulation", () => {
     }
     expect(needed).toBeGreaterThanOrEqual(3);
   });
+
+  it("keeps serving every other client when one lies about its FIFO chains", () => {
+    // Client 0 names random predecessors half the time. A group that cannot place such a message
+    // in the client's chain activates it at once when another group has activated it, or ignores
+    // it: either every destination delivers it or none (the checker's liveness check), and no
+    // correct client's message waits for it.
+    let lied = 0;
+    for (let seed = 1; seed <= 5; seed++) {
+      const o: McastSimOptions = {
+        ...defaultMcastSimOptions,
+        seed,
+        hostileClient: true,
+        faults: all,
+        abandonTicks: 100,
+      };
+      const r = runMcastSimulation(o);
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      const others = r.history.filter((h) => h.client !== 1000);
+      expect(
+        others.every((h) => h.completedAt !== null),
+        `seed ${seed}`,
+      ).toBe(true);
+      lied += r.history.filter((h) => h.client === 1000).length;
+    }
+    expect(lied).toBeGreaterThan(0);
+  });
 });
