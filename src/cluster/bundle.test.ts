@@ -1,8 +1,10 @@
 // The replica bundle: built from the sources, and it runs (without tsx).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { replicaNodeArgs } from "./bundle.ts";
+import { removeOldBundles, replicaNodeArgs } from "./bundle.ts";
 
 describe("replicaNodeArgs", () => {
   it("builds a plain JavaScript bundle of the replica entry point that node runs as is", async () => {
@@ -17,5 +19,23 @@ describe("replicaNodeArgs", () => {
     expect(run.status).not.toBe(0);
     // The same sources give the same file.
     expect(await replicaNodeArgs()).toEqual(args);
+  });
+  it("removes other bundles unused for a day, and keeps recent ones and the current one", () => {
+    // On a scratch folder: the live cache is in use by other tests' clusters.
+    const dir = mkdtempSync(join(tmpdir(), "dssmr-bundles-"));
+    try {
+      const name = (c: string) => join(dir, `replica-${c.repeat(16)}.mjs`);
+      const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+      for (const f of [name("a"), name("b"), name("c"), join(dir, "other.txt")]) {
+        writeFileSync(f, "//");
+        if (f !== name("b")) utimesSync(f, twoDaysAgo, twoDaysAgo);
+      }
+      removeOldBundles(dir, name("c"));
+      expect(readdirSync(dir).sort()).toEqual(
+        ["other.txt", `replica-${"b".repeat(16)}.mjs`, `replica-${"c".repeat(16)}.mjs`].sort(),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,15 @@
 // Builds the replica entry point into one JavaScript file, so that replica processes run without tsx.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -26,12 +35,40 @@ let cached: Promise<readonly string[]> | null = null;
  * it is off by default because it cost about 5% of the throughput here). If the bundle cannot
  * be built or written, replicas fall back to tsx: slower, same behaviour.
  */
-export function replicaNodeArgs(): Promise<readonly string[]> {
+export async function replicaNodeArgs(): Promise<readonly string[]> {
+  if (cached !== null) {
+    const args = await cached;
+    const file = args.at(-1)!;
+    // Another launcher's clean-up may have removed it (see removeOldBundles): build it again.
+    if (file === NODE_MAIN || existsSync(file)) return args;
+    cached = null;
+  }
   cached ??= makeBundle().catch((err: unknown) => {
     process.emitWarning(`dssmr: running replicas through tsx (no bundle: ${String(err)})`);
     return ["--import", TSX, NODE_MAIN];
   });
   return cached;
+}
+
+/** Bundles not written or used for this long are removed when a new one is made. */
+const OLD_BUNDLE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes other bundles of the cache not touched for a day, so that editing the sources does not
+ * pile up copies (each about 600 KB). A launcher still running from one rebuilds it on its next
+ * start of a replica (`replicaNodeArgs` checks that its file exists). Best effort.
+ */
+export function removeOldBundles(dir: string, keep: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (path === keep || !/^replica-[0-9a-f]{16}\.mjs$/.test(name)) continue;
+    try {
+      if (now - statSync(path).mtimeMs > OLD_BUNDLE_MS) unlinkSync(path);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
 }
 
 async function makeBundle(): Promise<readonly string[]> {
@@ -58,6 +95,11 @@ async function makeBundle(): Promise<readonly string[]> {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, code);
     renameSync(tmp, file);
+    removeOldBundles(dir, file);
+  } else {
+    // Mark it as in use, so that another launcher's clean-up keeps it.
+    const now = new Date();
+    utimesSync(file, now, now);
   }
   return [file];
 }
