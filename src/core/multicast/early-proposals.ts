@@ -1,24 +1,32 @@
 // Proposals that arrived from other groups before this group applied the message's start.
 import type { ClientId, GroupId } from "../ids.ts";
-import type { EarlySnapshot } from "./types.ts";
+import type { EarlySnapshot, McastMessage } from "./types.ts";
 
-interface Early {
+/** One group's early proposal: its timestamp and the version of the message it proposed for. */
+export interface EarlyProposal<P> {
+  readonly t: number;
+  readonly msg: McastMessage<P>;
+}
+
+interface Early<P> {
   readonly client: ClientId;
   readonly seq: number;
-  readonly proposals: Map<GroupId, number>;
+  readonly proposals: Map<GroupId, EarlyProposal<P>>;
 }
 
 /**
  * Another group may activate a message (and send us its proposal) before the client's start
- * reaches our log. The proposal is kept here until the message is activated here.
+ * reaches our log. The proposal is kept here until the message is activated here. Each proposal
+ * keeps the message it was made for: a faulty client may send different versions under one id,
+ * and only proposals for the version activated here count for it (see GroupMulticast).
  *
  * Bounded by `capacity` messages. Honest peers cannot exceed it in practice: a proposal waits
  * here only while its message is undecided at the proposer, so there are at most as many as the
  * other groups' pending messages together. The caller refuses (does not consume) a channel
  * message that would overflow it.
  */
-export class EarlyProposals {
-  private readonly entries = new Map<string, Early>();
+export class EarlyProposals<P> {
+  private readonly entries = new Map<string, Early<P>>();
   private readonly capacity: number;
 
   /** `capacity`: most messages held at once. */
@@ -42,11 +50,12 @@ export class EarlyProposals {
   }
 
   /**
-   * Records group `from`'s proposal `t` for (client, seq). False when the store is full and the
-   * message is not in it yet: nothing was recorded. A second proposal from the same group keeps
-   * the first (the channel delivers each once, so this is only defence).
+   * Records group `from`'s proposal `t` for `msg`. False when the store is full and the message
+   * is not in it yet: nothing was recorded. A second proposal from the same group keeps the first
+   * (the channel delivers each once, so this is only defence).
    */
-  add(client: ClientId, seq: number, from: GroupId, t: number): boolean {
+  add(msg: McastMessage<P>, from: GroupId, t: number): boolean {
+    const { client, seq } = msg;
     const k = key(client, seq);
     let e = this.entries.get(k);
     if (e === undefined) {
@@ -54,12 +63,12 @@ export class EarlyProposals {
       e = { client, seq, proposals: new Map() };
       this.entries.set(k, e);
     }
-    if (!e.proposals.has(from)) e.proposals.set(from, t);
+    if (!e.proposals.has(from)) e.proposals.set(from, { t, msg });
     return true;
   }
 
   /** Removes and returns the proposals held for (client, seq), if any. */
-  take(client: ClientId, seq: number): Map<GroupId, number> | undefined {
+  take(client: ClientId, seq: number): Map<GroupId, EarlyProposal<P>> | undefined {
     const k = key(client, seq);
     const e = this.entries.get(k);
     if (e === undefined) return undefined;
@@ -68,22 +77,22 @@ export class EarlyProposals {
   }
 
   /** A copy for a snapshot, in insertion order. */
-  snapshot(): EarlySnapshot[] {
+  snapshot(): EarlySnapshot<P>[] {
     return [...this.entries.values()].map((e) => ({
       client: e.client,
       seq: e.seq,
-      proposals: [...e.proposals],
+      proposals: [...e.proposals].map(([g, { t, msg }]) => [g, t, msg] as const),
     }));
   }
 
   /** Replaces the contents with a snapshot's. */
-  restore(snap: readonly EarlySnapshot[]): void {
+  restore(snap: readonly EarlySnapshot<P>[]): void {
     this.entries.clear();
     for (const e of snap) {
       this.entries.set(key(e.client, e.seq), {
         client: e.client,
         seq: e.seq,
-        proposals: new Map(e.proposals),
+        proposals: new Map(e.proposals.map(([g, t, msg]) => [g, { t, msg }])),
       });
     }
   }

@@ -5,13 +5,14 @@ import { Channels } from "./channels.ts";
 import { ClientFifo } from "./client-fifo.ts";
 import { EarlyProposals } from "./early-proposals.ts";
 import { MinHeap } from "./heap.ts";
-import { destIndex, validateMessage } from "./message.ts";
+import { destIndex, sameMessage, validateMessage } from "./message.ts";
 import { compareFinal, mayPrecede, type Pending } from "./pending.ts";
 import { maxTs } from "./timestamp.ts";
 import {
   type ApplyOutcome,
   type ChannelBody,
   type ClientSnapshot,
+  DECLINE,
   type Delivery,
   MCAST_SNAPSHOT_FORMAT,
   type McastBugs,
@@ -99,10 +100,21 @@ export const defaultMcastOptions = {
  * already names, or a seq below the watermark that was never activated here), while another
  * dest admits and activates it. Such a message is delivered everywhere or nowhere: a group
  * activates it at once, late, as soon as it holds another dest's proposal for it (learnt from
- * that proposal, which carries it, if need be), and ignores it until then. The decision is taken
- * when the `start` or `channel` entry is applied, so every replica takes the same one. Waiting
- * messages whose predecessor the watermark passes are handled the same way (`dropPassed`), so
- * `waiting` never holds a message that only an abandon refused behind `active` could free.
+ * that proposal, which carries it, if need be), and ignores it until then; a proposal for a seq
+ * its watermark already passed is declined (below). The decision is taken when the `start` or
+ * `channel` entry is applied, so every replica takes the same one. Waiting messages whose
+ * predecessor the watermark passes are handled the same way (`dropPassed`), so `waiting` never
+ * holds a message that only an abandon refused behind `active` could free.
+ *
+ * Reused seqs: a faulty client may send different messages (versions) under one id. A group
+ * activates at most one version of an id, for good (once activated, the seq stays at or below
+ * the watermark and is never a hole). Proposals carry their version and count only for that
+ * version (`sameMessage`). A proposal for a version this group will never activate (it activated
+ * another, or the seq is below its watermark: one record per client cannot say which) is
+ * answered by a proposal with timestamp DECLINE; a version with a declining proposal is final
+ * but delivered nowhere. So each version is delivered at all of its dests or none, two versions
+ * delivered anywhere have disjoint dests, no group delivers an id twice, and every activated
+ * version gets an answer from each of its dests (a real proposal or a decline): nothing waits.
  */
 export class GroupMulticast<P, R> {
   /** The group this state belongs to. */
@@ -117,7 +129,7 @@ export class GroupMulticast<P, R> {
   private readonly clients = new Map<ClientId, ClientFifo<P>>();
   private readonly undecided = new UndecidedQueue<P>();
   private readonly finals = new MinHeap<Pending<P>>(compareFinal);
-  private readonly early: EarlyProposals;
+  private readonly early: EarlyProposals<P>;
   private readonly channels = new Channels<P, R>();
   private deliveries: Delivery<P, R>[] = [];
 
@@ -389,48 +401,81 @@ export class GroupMulticast<P, R> {
       this.deliveries.push({ kind: "channel", from, payload: body.payload });
       return "applied";
     }
-    const { client, seq: mseq, ts } = body;
-    // The proposal carries the message: if its client never got it to us (it may have crashed
-    // half-way), start it from here, so that a message that reached one destination reaches them
-    // all. The proposal is held first, which admits the start over the bounds (see `start`).
-    if (
-      !this.isKnown(client, mseq) &&
-      body.msg.client === client &&
-      body.msg.seq === mseq &&
-      destIndex(body.msg.dests, from) >= 0
-    ) {
-      if (!this.early.add(client, mseq, from, ts)) return "refused";
-      this.start(body.msg);
+    const { client, seq: mseq, ts, msg } = body;
+    if (!this.proposalWellFormed(from, body)) {
+      this.channels.accept(from, seq); // no honest group sends it; nothing can wait on it
+      return "applied";
+    }
+    if (!this.isKnown(client, mseq)) {
+      // The proposal carries the message: if its client never got it to us (it may have crashed
+      // half-way), start it from here, so that a message that reached one destination reaches
+      // them all. The proposal is held first, which admits the start over the bounds (see
+      // `start`). A decline cannot concern a message unknown here (we proposed it), so it is
+      // only consumed.
+      if (ts !== DECLINE) {
+        if (!this.early.add(msg, from, ts)) return "refused";
+        this.start(msg);
+      }
       this.channels.accept(from, seq);
       return "applied";
     }
-    const fifo = this.clients.get(client);
-    const p = fifo?.undecided(mseq);
-    if (fifo !== undefined && p !== undefined) {
-      this.propose(p, fifo, from, ts);
+    const fifo = this.clients.get(client)!;
+    const p = fifo.undecided(mseq);
+    if (p !== undefined) {
+      // Another version of the id is activated here: this one never will be. Tell `from`.
+      if (sameMessage(p.msg, msg)) this.propose(p, fifo, from, ts);
+      else if (ts !== DECLINE) this.decline(from, msg);
     } else if (
-      fifo !== undefined &&
       mseq <= fifo.activated &&
       fifo.waitingWith(mseq) === undefined &&
       !fifo.isTaken(mseq)
     ) {
-      // At or below the watermark, not undecided: either final here, or never activated here. A
-      // message final here already holds the proposal of each of its dests, and each dest sends
-      // its proposal once; so a proposal from one of its dests means the client's chain skipped
-      // it here (its `prev` lied) while `from` activated it. Activate it now, late, or `from`
-      // waits for our proposal for ever. Anything else is from a group outside its dests, or
-      // the early-delivery bug finalised it without the proposal.
-      if (!this.forwardedUnknown(from, body.msg, client, mseq)) {
-        this.channels.accept(from, seq);
-        return "applied";
-      }
-      if (!this.early.add(client, mseq, from, ts)) return "refused";
-      this.activateOne(body.msg, fifo, true);
-    } else if (!this.early.add(client, mseq, from, ts)) {
+      // At or below the watermark, not undecided, waiting or taken: some version of the id is
+      // final or delivered here, or the client's chain skipped it (its `prev` lied). The record is
+      // one watermark, so the two cannot be told apart, and activating it could deliver the id
+      // twice: decline it, so that `from` is not left waiting and delivers it nowhere. (This
+      // version itself cannot be final here: it would hold `from`'s one proposal already.) With
+      // the early-delivery bug messages are final without proposals: ignore, as the bug did.
+      if (ts !== DECLINE && this.bugs.earlyDelivery !== true) this.decline(from, msg);
+    } else if (!this.early.add(msg, from, ts)) {
+      // Waiting or taken here: whichever version gets activated decides (see `activateOne`).
       return "refused"; // not consumed: the sender re-sends it once starts have drained the store
     }
     this.channels.accept(from, seq);
     return "applied";
+  }
+
+  /**
+   * True when a proposal's message matches its header, is well formed, and is addressed to both
+   * this group and the proposer: every honest group's proposal is.
+   */
+  private proposalWellFormed(
+    from: GroupId,
+    body: { readonly client: ClientId; readonly seq: number; readonly msg: McastMessage<P> },
+  ): boolean {
+    const m = body.msg;
+    return (
+      m.client === body.client &&
+      m.seq === body.seq &&
+      validateMessage(m) === null &&
+      destIndex(m.dests, from) >= 0 &&
+      destIndex(m.dests, this.self) >= 0
+    );
+  }
+
+  /**
+   * Answers group `to`'s proposal for a version of an id that this group will never activate
+   * (it holds another version, or the id is below its watermark): a proposal with timestamp
+   * {@link DECLINE}. Every destination then cancels that version: delivered nowhere.
+   */
+  private decline(to: GroupId, msg: McastMessage<P>): void {
+    this.channels.push(to, {
+      type: "proposal",
+      client: msg.client,
+      seq: msg.seq,
+      ts: DECLINE,
+      msg,
+    });
   }
 
   /** Records group `from`'s proposal for the active message `p`; finalises it when complete. */
@@ -504,28 +549,6 @@ export class GroupMulticast<P, R> {
   }
 
   /**
-   * True when a proposal's message, at or below the client's watermark here and not undecided,
-   * waiting or taken, was never activated here: well formed, for (client, seq), and addressed to
-   * both this group and the proposer (see `channel`). Never with the early-delivery bug, which
-   * finalises messages without the other dests' proposals.
-   */
-  private forwardedUnknown(
-    from: GroupId,
-    msg: McastMessage<P>,
-    client: ClientId,
-    seq: number,
-  ): boolean {
-    return (
-      this.bugs.earlyDelivery !== true &&
-      msg.client === client &&
-      msg.seq === seq &&
-      validateMessage(msg) === null &&
-      destIndex(msg.dests, from) >= 0 &&
-      destIndex(msg.dests, this.self) >= 0
-    );
-  }
-
-  /**
    * After the watermark rose past some waiting messages' predecessors (a late activation above
    * it, only for a faulty client), those can never be activated in chain order: they leave
    * `waiting` and are handled as inconsistent starts, so that a message another group waits on
@@ -561,6 +584,15 @@ export class GroupMulticast<P, R> {
     else fifo.active = p;
     this.pending++;
     const early = this.early.take(msg.client, msg.seq);
+    if (early !== undefined) {
+      // Proposals for this very version count; those for another version of the id are
+      // declined, since this group has now chosen its version for good.
+      for (const [g, e] of early) {
+        if (g === this.self) continue;
+        if (sameMessage(e.msg, msg)) p.proposals.set(g, e.t);
+        else if (e.t !== DECLINE) this.decline(g, e.msg);
+      }
+    }
     if (msg.dests.length === 1 || this.bugs.earlyDelivery === true) {
       // BUG on purpose when earlyDelivery: a multi-group message treats its local ts as final.
       this.finalize(p, fifo, { t: local, g: this.self });
@@ -577,11 +609,6 @@ export class GroupMulticast<P, R> {
       }
     }
     if (p.final === null) {
-      if (early !== undefined) {
-        for (const [g, t] of early) {
-          if (g !== this.self && destIndex(msg.dests, g) >= 0) p.proposals.set(g, t);
-        }
-      }
       if (p.proposals.size === msg.dests.length) this.finalize(p, fifo, this.maxProposal(p));
       else this.undecided.push(p);
     }
@@ -619,13 +646,20 @@ export class GroupMulticast<P, R> {
       this.pending--;
       const fifo = this.clients.get(f.msg.client);
       invariant(fifo !== undefined, "delivering a message of an unknown client");
-      // In chain order unless a predecessor arrived after an abandon (see the class comment).
-      if (f.msg.seq > fifo.delivered) fifo.delivered = f.msg.seq;
       const ts = f.final;
       invariant(ts !== null, "a message in the final heap without a final timestamp");
+      if (declined(f)) continue; // a version some destination declined: delivered nowhere
+      // In chain order unless a predecessor arrived after an abandon (see the class comment).
+      if (f.msg.seq > fifo.delivered) fifo.delivered = f.msg.seq;
       this.deliveries.push({ kind: "deliver", msg: f.msg, ts });
     }
   }
+}
+
+/** True when a destination declined this version (see `decline`): it is delivered nowhere. */
+function declined<P>(p: Pending<P>): boolean {
+  for (const t of p.proposals.values()) if (t === DECLINE) return true;
+  return false;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

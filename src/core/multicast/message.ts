@@ -40,3 +40,57 @@ export function destIndex(dests: readonly GroupId[], g: GroupId): number {
   }
   return -1;
 }
+
+/**
+ * True when `a` and `b` are the same version of a message: same id, dests, prev and payload
+ * (compared structurally, so a copy that crossed the network equals the original). A faulty
+ * client may send different messages under one (client, seq); groups tell them apart with this.
+ */
+export function sameMessage<P>(a: McastMessage<P>, b: McastMessage<P>): boolean {
+  if (a === b) return true;
+  return (
+    a.client === b.client &&
+    a.seq === b.seq &&
+    sameValue(a.dests, b.dests) &&
+    sameValue(a.prev, b.prev) &&
+    sameValue(a.payload, b.payload)
+  );
+}
+
+/**
+ * Structural equality of plain data (what a payload is: primitives, arrays, byte arrays and
+ * plain objects, in any key order). Deterministic and total: anything else compares by identity.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (!plain(a) || !plain(b)) return false; // a Map or a class instance: not payload data, identity only
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array) || a.length !== b.length) {
+      return false;
+    }
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const k of ka) {
+    if (!Object.hasOwn(rb, k) || !sameValue(ra[k], rb[k])) return false;
+  }
+  return true;
+}
+
+function plain(x: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(x);
+  return (
+    proto === Object.prototype || proto === null || Array.isArray(x) || x instanceof Uint8Array
+  );
+}

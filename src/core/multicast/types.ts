@@ -35,11 +35,22 @@ export type ChannelBody<P, R> =
       readonly type: "proposal";
       readonly client: ClientId;
       readonly seq: number;
+      /**
+       * The proposer's local timestamp (at least 1), or {@link DECLINE}: the proposer holds
+       * another version of (client, seq) and will never activate this one.
+       */
       readonly ts: number;
       readonly msg: McastMessage<P>;
     }
   /** An application-level reliable multicast (variable transfers, signals, oracle outcomes). */
   | { readonly type: "app"; readonly payload: R };
+
+/**
+ * The timestamp of a declining proposal: the proposer never activates this version of the id (it
+ * holds another one), so the message is delivered at none of its destinations. Real local
+ * timestamps are at least 1.
+ */
+export const DECLINE = 0;
 
 /** Log commands of a group's multicast state: what its leader appends. */
 export type McastCommand<P, R> =
@@ -132,10 +143,11 @@ export interface ClientSnapshot<P> {
 }
 
 /** Proposals that arrived before their message's start, in a snapshot. */
-export interface EarlySnapshot {
+export interface EarlySnapshot<P> {
   readonly client: ClientId;
   readonly seq: number;
-  readonly proposals: readonly (readonly [GroupId, number])[];
+  /** [group, t, the version of the message that group proposed for]. */
+  readonly proposals: readonly (readonly [GroupId, number, McastMessage<P>])[];
 }
 
 /** An outgoing channel in a snapshot. */
@@ -147,10 +159,11 @@ export interface OutboxSnapshot<P, R> {
 }
 
 /**
- * Version of the {@link McastSnapshot} layout. 2: holes as seq ranges, `taken`, and `late` as
- * seqs (broken FIFO chains, docs/multicast.md); 1 had none of these.
+ * Version of the {@link McastSnapshot} layout. 3: early proposals carry the message they were
+ * made for (reused seqs); 2: holes as seq ranges, `taken`, and `late` as seqs (broken FIFO
+ * chains, docs/multicast.md); 1 had none of these.
  */
-export const MCAST_SNAPSHOT_FORMAT = 2;
+export const MCAST_SNAPSHOT_FORMAT = 3;
 
 /**
  * Everything a group's multicast log built, as plain arrays and objects (JSON-serialisable when
@@ -164,7 +177,7 @@ export interface McastSnapshot<P, R> {
   /** Admitted, undelivered messages in activation order (ascending local timestamp). */
   readonly pending: readonly PendingSnapshot<P>[];
   readonly clients: readonly ClientSnapshot<P>[];
-  readonly early: readonly EarlySnapshot[];
+  readonly early: readonly EarlySnapshot<P>[];
   /** Per incoming channel: highest seq appended. */
   readonly received: readonly (readonly [GroupId, number])[];
   readonly outboxes: readonly OutboxSnapshot<P, R>[];
