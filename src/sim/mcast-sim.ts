@@ -90,6 +90,14 @@ export interface McastSimOptions {
    * still complete (docs/multicast.md, "Inconsistent chains"). Combines with `brokenClient`.
    */
   readonly hostileClient: boolean;
+  /**
+   * Client 0 reuses seqs: half of its messages are followed by a second, different message under
+   * the same seq (random dests and `prev`), each version sent once to every replica of its dests,
+   * never retransmitted. The checker sees the versions as two messages (all of its dests or none
+   * each) and the run also reports a group that delivers both (docs/multicast.md, "Reused
+   * seqs"). Combines with the other faulty-client options.
+   */
+  readonly reusingClient: boolean;
   /** Ticks a leader lets a message stall on a missing FIFO predecessor before it abandons it. */
   readonly abandonTicks: number;
 }
@@ -117,6 +125,7 @@ export const defaultMcastSimOptions: McastSimOptions = {
   catchUpMs: 1_000,
   brokenClient: false,
   hostileClient: false,
+  reusingClient: false,
   abandonTicks: defaultGroupReplicaOptions(defaultRaftOptions).abandonTicks,
 };
 
@@ -257,7 +266,14 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
   const entriesByGroup = new Map<GroupId, number>();
   const history: McastRecord[] = [];
   // Client 0 misbehaves (see `brokenClient`, `hostileClient`): no liveness or FIFO promised to it.
-  const faultyClient = opts.brokenClient || opts.hostileClient;
+  const faultyClient = opts.brokenClient || opts.hostileClient || opts.reusingClient;
+  // Reused seqs (`reusingClient`): the checker id of each extra version, by id and content, and
+  // per group the position at which each id was first delivered (a second one is a violation).
+  const versionIds = new Map<string, Map<string, string>>();
+  const versionKey = (m: McastMessage<TestPayload>): string =>
+    JSON.stringify([m.dests, m.prev, m.payload]);
+  const firstDelivery = new Map<GroupId, Map<string, number>>();
+  const reuseViolations = new Set<string>(); // each replica reports the same positions
 
   const perClient = Math.ceil(opts.ops / opts.clients);
   const faultEnd = FAULTS_START + Math.max(300, (perClient / opts.window) * (opts.thinkMs + 5));
@@ -353,6 +369,32 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
           world.send(addr, r, { type: "mcast", msg });
         }
       });
+      if (opts.reusingClient && c.rng.chance(0.5)) {
+        const n = 1 + c.rng.int(opts.groups);
+        const dests2 = c.rng
+          .shuffle([...groupIds])
+          .slice(0, n)
+          .sort((a, b) => a - b);
+        const other: McastMessage<TestPayload> = {
+          client: c.id,
+          seq,
+          dests: dests2,
+          prev: dests2.map(() => c.rng.int(seq)),
+          payload: { relay: false },
+        };
+        if (versionKey(other) !== versionKey(msg)) {
+          const id = `${addr}.${seq}/2`;
+          versionIds.set(`${addr}.${seq}`, new Map([[versionKey(other), id]]));
+          // Its own rank among the sends (FIFO is not checked for this client): just after v1.
+          mcastChecker.onSend(id, addr, seq + 0.5, dests2);
+          for (const g of dests2) {
+            for (const r of members.get(g)!) {
+              traffic.clientMessages++;
+              world.send(addr, r, { type: "mcast", msg: other });
+            }
+          }
+        }
+      }
       world.after(c.rng.exponential(opts.thinkMs), { kind: "next", client: addr });
       return;
     }
@@ -400,7 +442,21 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
       for (const ev of adv.events) {
         if (ev.kind === "deliver") {
           const { client, seq } = ev.msg;
-          mcastChecker.onDeliver(g, node.id, ev.position, `${client}.${seq}`);
+          const base = `${client}.${seq}`;
+          const id = versionIds.get(base)?.get(versionKey(ev.msg)) ?? base;
+          mcastChecker.onDeliver(g, node.id, ev.position, id);
+          let first = firstDelivery.get(g);
+          if (first === undefined) {
+            first = new Map();
+            firstDelivery.set(g, first);
+          }
+          const at = first.get(base);
+          if (at === undefined) first.set(base, ev.position);
+          else if (at !== ev.position) {
+            reuseViolations.add(
+              `integrity: group ${g} delivered two versions of ${base}, at positions ${at} and ${ev.position}`,
+            );
+          }
           // The group's relays are sent once, whichever replica first executes the delivery.
           if (ev.position > (relayReported.get(g) ?? 0)) {
             relayReported.set(g, ev.position);
@@ -464,6 +520,7 @@ export function runMcastSimulation(opts: McastSimOptions): McastSimResult {
     [...clients.keys()].filter((a) => !(faultyClient && a === CLIENT_BASE)),
   );
   violations.push(...mcastChecker.finish({ ...finish, correctSenders, faultyAllOrNone: true }));
+  violations.push(...reuseViolations);
   violations.push(...channelChecker.finish(finish).map((v) => `channel ${v}`));
   if (!completed) {
     let open = 0;

@@ -222,3 +222,30 @@ describe("multicast simulation", () => {
     expect(lied).toBeGreaterThan(0);
   });
 });
+
+describe("multicast simulation with a client that reuses seqs", () => {
+  it("delivers no id twice, each version at all of its dests or none, and serves every other client", () => {
+    // Client 0 follows half of its messages with another message under the same seq. Each group
+    // activates one version of an id and declines the others' proposals, so a version is
+    // delivered everywhere or nowhere and no group waits on a proposal that never comes.
+    let reused = 0;
+    for (let seed = 1; seed <= 5; seed++) {
+      const o: McastSimOptions = {
+        ...defaultMcastSimOptions,
+        seed,
+        reusingClient: true,
+        faults: all,
+        abandonTicks: 100,
+      };
+      const r = runMcastSimulation(o);
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      const others = r.history.filter((h) => h.client !== 1000);
+      expect(
+        others.every((h) => h.completedAt !== null),
+        `seed ${seed}`,
+      ).toBe(true);
+      reused += r.history.filter((h) => h.client === 1000).length;
+    }
+    expect(reused).toBeGreaterThan(0);
+  });
+});
