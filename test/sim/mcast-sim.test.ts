@@ -53,6 +53,32 @@ function majorityLosses(
   return out;
 }
 
+/**
+ * Runs seed `seed` under all faults with client 0 faulty in the given way (short abandon timeout)
+ * and checks what every such run must show: no violation, and every other client's messages
+ * complete.
+ */
+function runFaulty(
+  faulty: "brokenClient" | "hostileClient" | "reusingClient",
+  seed: number,
+): { readonly o: McastSimOptions; readonly r: ReturnType<typeof runMcastSimulation> } {
+  const o: McastSimOptions = {
+    ...defaultMcastSimOptions,
+    seed,
+    [faulty]: true,
+    faults: all,
+    abandonTicks: 100,
+  };
+  const r = runMcastSimulation(o);
+  expect(r.violations, `seed ${seed}`).toEqual([]);
+  const others = r.history.filter((h) => h.client !== 1000);
+  expect(
+    others.every((h) => h.completedAt !== null),
+    `seed ${seed}`,
+  ).toBe(true);
+  return { o, r };
+}
+
 describe("multicast simulation", () => {
   it("replays a seed byte for byte", () => {
     const a = run({ seed: 7, faults: all });
@@ -175,20 +201,7 @@ describe("multicast simulation", () => {
     // default (1 s) keeps the runs well inside the settle time.
     let needed = 0;
     for (let seed = 1; seed <= 5; seed++) {
-      const o: McastSimOptions = {
-        ...defaultMcastSimOptions,
-        seed,
-        brokenClient: true,
-        faults: all,
-        abandonTicks: 100,
-      };
-      const r = runMcastSimulation(o);
-      expect(r.violations, `seed ${seed}`).toEqual([]);
-      const others = r.history.filter((h) => h.client !== 1000);
-      expect(
-        others.every((h) => h.completedAt !== null),
-        `seed ${seed}`,
-      ).toBe(true);
+      const { o } = runFaulty("brokenClient", seed);
       // Without abandon, the other clients' messages ordered behind a stalled one never complete.
       const off = runMcastSimulation({ ...o, abandonTicks: 1_000_000_000 });
       if (off.violations.some((v) => v.startsWith("liveness"))) needed++;
@@ -203,20 +216,7 @@ describe("multicast simulation", () => {
     // correct client's message waits for it.
     let lied = 0;
     for (let seed = 1; seed <= 5; seed++) {
-      const o: McastSimOptions = {
-        ...defaultMcastSimOptions,
-        seed,
-        hostileClient: true,
-        faults: all,
-        abandonTicks: 100,
-      };
-      const r = runMcastSimulation(o);
-      expect(r.violations, `seed ${seed}`).toEqual([]);
-      const others = r.history.filter((h) => h.client !== 1000);
-      expect(
-        others.every((h) => h.completedAt !== null),
-        `seed ${seed}`,
-      ).toBe(true);
+      const { r } = runFaulty("hostileClient", seed);
       lied += r.history.filter((h) => h.client === 1000).length;
     }
     expect(lied).toBeGreaterThan(0);
@@ -230,20 +230,7 @@ describe("multicast simulation with a client that reuses seqs", () => {
     // delivered everywhere or nowhere and no group waits on a proposal that never comes.
     let reused = 0;
     for (let seed = 1; seed <= 5; seed++) {
-      const o: McastSimOptions = {
-        ...defaultMcastSimOptions,
-        seed,
-        reusingClient: true,
-        faults: all,
-        abandonTicks: 100,
-      };
-      const r = runMcastSimulation(o);
-      expect(r.violations, `seed ${seed}`).toEqual([]);
-      const others = r.history.filter((h) => h.client !== 1000);
-      expect(
-        others.every((h) => h.completedAt !== null),
-        `seed ${seed}`,
-      ).toBe(true);
+      const { r } = runFaulty("reusingClient", seed);
       reused += r.history.filter((h) => h.client === 1000).length;
     }
     expect(reused).toBeGreaterThan(0);
