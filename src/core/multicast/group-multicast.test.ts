@@ -286,6 +286,27 @@ function checkRun(net: Net, msgs: readonly Msg[]): void {
   expect(acyclic([...net.delivered.keys()].map((id) => net.ids(id)))).toBe(true);
 }
 
+/** A logged `abandon` of (client, seq). */
+const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
+
+/**
+ * Runs the network to quiescence, playing each group's leader: whatever stalls on a missing FIFO
+ * predecessor is abandoned, round after round, until nothing moves. Fails after 100 rounds.
+ */
+function settle(net: Net, ids: readonly number[], rng: Lcg, seed: number): void {
+  for (let round = 0; ; round++) {
+    net.run(rng);
+    let moved = false;
+    for (const x of ids) {
+      for (const k of [...net.group(x).stalled()]) {
+        if (net.apply(x, ab(k.client, k.seq)) === "applied") moved = true;
+      }
+    }
+    if (!moved && net.quiescent()) return;
+    expect(round, `seed ${seed}: no progress`).toBeLessThan(100);
+  }
+}
+
 describe("GroupMulticast: single group", () => {
   it("delivers a single-group message on the apply of its start", () => {
     const gm = new GroupMulticast<string, string>(g(1));
@@ -820,8 +841,6 @@ describe("GroupMulticast: determinism and the early-delivery bug", () => {
 });
 
 describe("GroupMulticast: abandoned FIFO predecessors", () => {
-  const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
-
   /** c's m1 to [2] is lost; m2 to [1, 2] reaches 1 only; group 1's proposal starts it at 2. */
   function stalledPair(): { net: Net; c: TestClient; m1: Msg; m2: Msg; d1: Msg } {
     const net = new Net([1, 2]);
@@ -1057,7 +1076,6 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
 });
 
 describe("GroupMulticast: inconsistent FIFO chains (a client that lies about prev)", () => {
-  const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
   /** A message with the given per-dest `prev`, whatever the client's real chain. */
   const lying = (client: number, seq: number, dests: number[], prev: number[]): Msg => ({
     client: clientId(client),
@@ -1218,17 +1236,7 @@ describe("GroupMulticast: inconsistent FIFO chains (a client that lies about pre
           net.multicast(m);
         }
       }
-      for (let round = 0; ; round++) {
-        net.run(rng);
-        let moved = false;
-        for (const x of ids) {
-          for (const k of [...net.group(x).stalled()]) {
-            if (net.apply(x, ab(k.client, k.seq)) === "applied") moved = true;
-          }
-        }
-        if (!moved && net.quiescent()) break;
-        expect(round, `seed ${seed}: no progress`).toBeLessThan(100);
-      }
+      settle(net, ids, rng, seed);
       agreed(net);
       for (const x of ids) expect(net.group(x).pendingCount, `seed ${seed} group ${x}`).toBe(0);
       for (const m of hostile) {
@@ -1254,7 +1262,6 @@ describe("GroupMulticast: inconsistent FIFO chains (a client that lies about pre
 });
 
 describe("GroupMulticast: reused seqs (a client that sends two different messages under one id)", () => {
-  const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
   const version = (seq: number, dests: number[], payload: string, prev?: number[]): Msg => ({
     client: clientId(1),
     seq,
@@ -1392,17 +1399,7 @@ describe("GroupMulticast: reused seqs (a client that sends two different message
           net.multicast(m);
         }
       }
-      for (let round = 0; ; round++) {
-        net.run(rng);
-        let moved = false;
-        for (const x of ids) {
-          for (const k of [...net.group(x).stalled()]) {
-            if (net.apply(x, ab(k.client, k.seq)) === "applied") moved = true;
-          }
-        }
-        if (!moved && net.quiescent()) break;
-        expect(round, `seed ${seed}: no progress`).toBeLessThan(100);
-      }
+      settle(net, ids, rng, seed);
       // Activated messages all resolved; a faulty one may still wait for a predecessor that
       // never comes, if no other dest activated it (nothing waits on it: `stalled` is empty).
       for (const x of ids) expect(net.group(x).pendingCount, `seed ${seed} group ${x}`).toBe(0);
