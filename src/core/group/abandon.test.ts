@@ -185,7 +185,7 @@ function stalled(abandonTicks: number) {
   cl.send(m2, [1]);
   cl.send(d.make([1]), [1]);
   cl.tick(3); // one re-send round: group 1's proposal for m2 reaches group 2
-  expect([...cl.leader(2).multicast.stalled()]).toEqual([{ client: c.id, seq: 2 }]);
+  expect([...cl.leader(2).multicast.stalled()]).toEqual([{ client: c.id, seq: 2, broken: false }]);
   return { cl, m1, m2 };
 }
 
@@ -232,5 +232,56 @@ describe("GroupReplica: abandoning a message stalled on a missing FIFO predecess
     cl.send(m1, [2]); // not stale: group 2 awaits it as a hole
     cl.tick(3);
     expect(cl.delivered(2)).toEqual(["1:2", "1:1"]);
+  });
+  it("costs one period for a cascade, not one per link: waiting ages from the start of the wait", () => {
+    // Client c loses a to [1] and b to [2]; m2 to [1, 2] then waits at both groups, activated
+    // nowhere, so it is not stalled yet. m3 to [2, 3] is activated at 3 and stalls at 2 behind
+    // m2; client d's d1 to [3] is ordered after m3 and waits with it. Group 2's abandon of m3
+    // activates m2 first, and only then does m2 stall at group 1: it has waited there since the
+    // start, so group 1 abandons it at once instead of a whole period later.
+    const cl = new Cluster(3, ABANDON);
+    cl.tick(40); // elections
+    const c = client(1);
+    const d = client(2);
+    c.make([1]);
+    c.make([2]);
+    const m2 = c.make([1, 2]);
+    const m3 = c.make([2, 3]);
+    cl.send(m2, [1, 2]);
+    cl.send(m3, [2, 3]);
+    cl.send(d.make([3]), [3]);
+    cl.tick(ABANDON - 6);
+    expect(cl.abandons(1)).toEqual([]);
+    expect(cl.abandons(2)).toEqual([]);
+    expect(cl.delivered(3)).toEqual([]);
+    cl.tick(24);
+    expect(cl.abandons(2)).toEqual([{ kind: "abandon", client: c.id, seq: 4 }]);
+    expect(cl.abandons(1)).toEqual([{ kind: "abandon", client: c.id, seq: 3 }]);
+    expect(cl.delivered(1)).toEqual(["1:3"]);
+    expect(cl.delivered(2)).toEqual(["1:3", "1:4"]);
+    expect(cl.delivered(3)).toEqual(["1:4", "2:1"]);
+  });
+  it("abandons at once a message that another group activated outside its client's chain", () => {
+    // As above, but m2 never reaches group 1 from its client: group 1 learns of it only from
+    // group 2's proposal after group 2's abandon, and m2 then starts to wait there. The proposal
+    // says that group 2 took m2 out of a broken chain, so group 1 does not wait another period.
+    const cl = new Cluster(3, ABANDON);
+    cl.tick(40); // elections
+    const c = client(1);
+    const d = client(2);
+    c.make([1]);
+    c.make([2]);
+    const m2 = c.make([1, 2]);
+    const m3 = c.make([2, 3]);
+    cl.send(m2, [2]);
+    cl.send(m3, [2, 3]);
+    cl.send(d.make([3]), [3]);
+    cl.tick(ABANDON - 6);
+    expect(cl.leader(1).multicast.isKnown(c.id, m2.seq)).toBe(false);
+    expect(cl.delivered(3)).toEqual([]);
+    cl.tick(24);
+    expect(cl.abandons(2)).toEqual([{ kind: "abandon", client: c.id, seq: 4 }]);
+    expect(cl.abandons(1)).toEqual([{ kind: "abandon", client: c.id, seq: 3 }]);
+    expect(cl.delivered(3)).toEqual(["1:4", "2:1"]);
   });
 });

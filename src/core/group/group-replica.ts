@@ -37,8 +37,9 @@ export interface GroupReplicaOptions {
   readonly maxChannelBatch: number;
   /**
    * A leader logs `abandon` for a message that has waited this many ticks for its FIFO
-   * predecessor while another group already activated it (and again after as many more ticks if
-   * it still waits). Far longer than a correct client's retransmission period.
+   * predecessor, once another group has activated it (at once if that group did so later), and
+   * again after as many more ticks if it still waits. Far longer than a correct client's
+   * retransmission period.
    */
   readonly abandonTicks: number;
   readonly mcast: McastOptions;
@@ -163,8 +164,10 @@ export class GroupReplica<P, R, Res, Snap> {
   private readonly ackProposed = new Map<GroupId, number>();
   private readonly ackSent = new Map<GroupId, number>();
   private resendElapsed = 0;
-  /** Ticks each stalled message (see GroupMulticast.stalled) has been seen stalled, by key. */
-  private readonly stalledTicks = new Map<string, number>();
+  /** Ticks each waiting message (see GroupMulticast.waitingIds) has been seen waiting, by key. */
+  /** Stalled messages whose age was raised once because another group broke their chain. */
+  private readonly hurried = new Set<string>();
+  private readonly waitingTicks = new Map<string, number>();
   private sends: GroupSend<P, R, Res>[] = [];
   private answering = false;
   /** The Ready whose committed entries `applyCommitted` already applied, if any. */
@@ -479,37 +482,53 @@ export class GroupReplica<P, R, Res, Snap> {
       this.ackProposed.clear();
       this.ackSent.clear();
       this.resendMark.clear();
-      this.stalledTicks.clear();
+      this.waitingTicks.clear();
+      this.hurried.clear();
       this.resendElapsed = 0;
     }
     this.wasLeader = leader;
   }
 
   /**
-   * Leader, once per re-send round (`elapsed` ticks): ages the messages that wait here for a FIFO
-   * predecessor while another group waits on them, and logs `abandon` for those that reached
-   * `abandonTicks` (their age restarts, so a lost abandon is proposed again later). One that
-   * would be refused now (the client has an undecided message here) keeps its age and is
-   * proposed as soon as it can apply: restarting it would add `abandonTicks` to every link of
-   * a broken client's chain that other groups wait on.
+   * Leader, once per re-send round (`elapsed` ticks): ages every message that waits here for its
+   * FIFO predecessor, from when it starts to wait, and logs `abandon` for those that another
+   * group waits on (stalled) once they reached `abandonTicks`; the age then restarts, so a lost
+   * abandon is proposed again later. Ageing from the wait rather than from the stall is what
+   * keeps a broken chain to about one period: a message another group activates only after its
+   * own abandon has usually waited here as long already, and goes at once instead of after
+   * another full period per link. One that would be refused now (the client has an undecided
+   * message here) keeps its age and is proposed as soon as it can apply.
    */
   private abandonStalled(elapsed: number): void {
     const seen = new Set<string>();
-    for (const { client, seq } of this.mcast.stalled()) {
+    for (const { client, seq } of this.mcast.waitingIds()) {
       const key = `${client}/${seq}`;
       seen.add(key);
-      let age = (this.stalledTicks.get(key) ?? 0) + elapsed;
+      this.waitingTicks.set(key, (this.waitingTicks.get(key) ?? 0) + elapsed);
+    }
+    for (const key of [...this.waitingTicks.keys()]) {
+      if (!seen.has(key)) this.waitingTicks.delete(key);
+    }
+    for (const key of [...this.hurried]) {
+      if (!seen.has(key)) this.hurried.delete(key);
+    }
+    for (const { client, seq, broken } of this.mcast.stalled()) {
+      const key = `${client}/${seq}`;
+      let age = this.waitingTicks.get(key) ?? 0;
+      // Another group took it out of its client's chain: it already waited a period there. Only
+      // once, so that a lost abandon is retried after a period, as for any other.
+      if (broken && !this.hurried.has(key)) {
+        this.hurried.add(key);
+        age = Math.max(age, this.options.abandonTicks);
+        this.waitingTicks.set(key, age); // kept while the abandon would be refused
+      }
       if (
         age >= this.options.abandonTicks &&
         this.mcast.canAbandon(client, seq) &&
         this.raft.propose({ kind: "abandon", client, seq })
       ) {
-        age = 0;
+        this.waitingTicks.set(key, 0);
       }
-      this.stalledTicks.set(key, age);
-    }
-    for (const key of [...this.stalledTicks.keys()]) {
-      if (!seen.has(key)) this.stalledTicks.delete(key);
     }
   }
 

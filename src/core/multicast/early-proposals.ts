@@ -12,6 +12,8 @@ interface Early<P> {
   readonly client: ClientId;
   readonly seq: number;
   readonly proposals: Map<GroupId, EarlyProposal<P>>;
+  /** Some proposal held says the client's chain is broken at its proposer (see ChannelBody). */
+  broken: boolean;
 }
 
 /**
@@ -44,25 +46,30 @@ export class EarlyProposals<P> {
     return this.entries.has(key(client, seq));
   }
 
-  /** The (client, seq) of every message with proposals held, in insertion order. */
-  *keys(): Iterable<{ client: ClientId; seq: number }> {
-    for (const e of this.entries.values()) yield { client: e.client, seq: e.seq };
+  /**
+   * The (client, seq) of every message with proposals held, in insertion order, and whether a
+   * proposer said the client's chain is broken there.
+   */
+  *keys(): Iterable<{ client: ClientId; seq: number; broken: boolean }> {
+    for (const e of this.entries.values()) yield { client: e.client, seq: e.seq, broken: e.broken };
   }
 
   /**
    * Records group `from`'s proposal `t` for `msg`. False when the store is full and the message
    * is not in it yet: nothing was recorded. A second proposal from the same group keeps the first
-   * (the channel delivers each once, so this is only defence).
+   * (the channel delivers each once, so this is only defence). `broken`: the proposal says the
+   * client's chain is broken at `from`.
    */
-  add(msg: McastMessage<P>, from: GroupId, t: number): boolean {
+  add(msg: McastMessage<P>, from: GroupId, t: number, broken = false): boolean {
     const { client, seq } = msg;
     const k = key(client, seq);
     let e = this.entries.get(k);
     if (e === undefined) {
       if (this.entries.size >= this.capacity) return false;
-      e = { client, seq, proposals: new Map() };
+      e = { client, seq, proposals: new Map(), broken: false };
       this.entries.set(k, e);
     }
+    if (broken) e.broken = true;
     if (!e.proposals.has(from)) e.proposals.set(from, { t, msg });
     return true;
   }
@@ -82,6 +89,7 @@ export class EarlyProposals<P> {
       client: e.client,
       seq: e.seq,
       proposals: [...e.proposals].map(([g, { t, msg }]) => [g, t, msg] as const),
+      ...(e.broken ? { broken: true as const } : {}),
     }));
   }
 
@@ -93,6 +101,7 @@ export class EarlyProposals<P> {
         client: e.client,
         seq: e.seq,
         proposals: new Map(e.proposals.map(([g, t, msg]) => [g, { t, msg }])),
+        broken: e.broken === true,
       });
     }
   }

@@ -860,7 +860,9 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     net.drain();
     expect(net.ids(1)).toEqual([]); // m2 waits at 2, group 1 waits for 2's proposal
     expect(net.ids(2)).toEqual([]);
-    expect([...net.group(2).stalled()]).toEqual([{ client: m2.client, seq: m2.seq }]);
+    expect([...net.group(2).stalled()]).toEqual([
+      { client: m2.client, seq: m2.seq, broken: false },
+    ]);
     expect(net.apply(2, ab(m2.client, m2.seq))).toBe("applied");
     expect([...net.group(2).stalled()]).toEqual([]);
     net.drain();
@@ -890,7 +892,9 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     net.startAt(3, m1); // group 3's proposal to 2 is delayed
     net.startAt(1, m2);
     net.carry(1, 2);
-    expect([...net.group(2).stalled()]).toEqual([{ client: m2.client, seq: m2.seq }]);
+    expect([...net.group(2).stalled()]).toEqual([
+      { client: m2.client, seq: m2.seq, broken: false },
+    ]);
     expect(net.apply(2, ab(m2.client, m2.seq))).toBe("applied");
     expect(net.carry(3, 2)).toBe("applied"); // starts m1 at 2 from the proposal: not a duplicate
     net.drain();
@@ -929,7 +933,9 @@ describe("GroupMulticast: abandoned FIFO predecessors", () => {
     net.startAt(3, m1);
     net.startAt(1, m3);
     net.carry(1, 2);
-    expect([...net.group(2).stalled()]).toEqual([{ client: m3.client, seq: m3.seq }]);
+    expect([...net.group(2).stalled()]).toEqual([
+      { client: m3.client, seq: m3.seq, broken: false },
+    ]);
     expect(net.apply(2, ab(m3.client, m3.seq))).toBe("applied");
     expect(net.group(2).awaitsLate(m1.client, m1.seq)).toBe(true);
     expect(net.group(2).awaitsLate(m2.client, m2.seq)).toBe(true);
@@ -1345,7 +1351,7 @@ describe("GroupMulticast: reused seqs (a client that sends two different message
     net.startAt(3, b);
     expect(net.carry(3, 2)).toBe("applied");
     expect(net.group(2).earlyCount).toBe(1);
-    expect([...net.group(2).stalled()]).toEqual([{ client: clientId(1), seq: 2 }]);
+    expect([...net.group(2).stalled()]).toEqual([{ client: clientId(1), seq: 2, broken: false }]);
     expect(net.apply(2, ab(clientId(1), 2))).toBe("applied");
     net.drain();
     expect(net.ids(1)).toEqual(["1:2"]);

@@ -93,7 +93,10 @@ export const defaultMcastOptions = {
  * ordered the two the other way round, and each would wait on the other. The price: FIFO order
  * is broken for that client only, and `delivered` is then only the highest seq delivered.
  * Timestamp order, hence agreement and acyclic order, is unaffected: each activation still takes
- * a fresh clock value and finals are still the max of every dest's proposal.
+ * a fresh clock value and finals are still the max of every dest's proposal. The proposals of
+ * messages activated out of chain order (taken or late) say `broken`, so that a dest where such
+ * a message stalls abandons it at once: a broken chain across groups costs one abandon period,
+ * not one per link (only the leader's timing depends on it, never what an entry does).
  *
  * Inconsistent chains: a client that lies about `prev` can send a message that its chain here
  * can never admit in order (a predecessor below the watermark, one another waiting message
@@ -231,12 +234,27 @@ export class GroupMulticast<P, R> {
 
   /**
    * Waiting messages that another group has already activated (an early proposal is held): that
-   * group waits for our proposal. The leader abandons those that stay here too long.
+   * group waits for our proposal. The leader abandons those that stay here too long, and at once
+   * those that another group activated outside their client's chain (`broken`): that group
+   * already waited `abandonTicks` on the client.
    */
-  *stalled(): Iterable<{ client: ClientId; seq: number }> {
+  *stalled(): Iterable<{ client: ClientId; seq: number; broken: boolean }> {
     for (const k of this.early.keys()) {
       const f = this.clients.get(k.client);
       if (f !== undefined && f.waitingWith(k.seq) !== undefined) yield k;
+    }
+  }
+
+  /**
+   * Every waiting message: started here but not activated, because its FIFO predecessor here is
+   * not activated yet. The leader ages them all, from when each starts to wait, so that one that
+   * becomes stalled late (another group activated it only after an abandon there) and has
+   * already waited `abandonTicks` is abandoned at once rather than after another full period.
+   */
+  *waitingIds(): Iterable<{ client: ClientId; seq: number }> {
+    if (this.waiting === 0) return;
+    for (const [client, f] of this.clients) {
+      for (const m of f.waiting.values()) yield { client, seq: m.seq };
     }
   }
 
@@ -413,7 +431,7 @@ export class GroupMulticast<P, R> {
       // `start`). A decline cannot concern a message unknown here (we proposed it), so it is
       // only consumed.
       if (ts !== DECLINE) {
-        if (!this.early.add(msg, from, ts)) return "refused";
+        if (!this.early.add(msg, from, ts, body.broken === true)) return "refused";
         this.start(msg);
       }
       this.channels.accept(from, seq);
@@ -437,7 +455,7 @@ export class GroupMulticast<P, R> {
       // version itself cannot be final here: it would hold `from`'s one proposal already.) With
       // the early-delivery bug messages are final without proposals: ignore, as the bug did.
       if (ts !== DECLINE && this.bugs.earlyDelivery !== true) this.decline(from, msg);
-    } else if (!this.early.add(msg, from, ts)) {
+    } else if (!this.early.add(msg, from, ts, body.broken === true)) {
       // Waiting or taken here: whichever version gets activated decides (see `activateOne`).
       return "refused"; // not consumed: the sender re-sends it once starts have drained the store
     }
@@ -494,10 +512,11 @@ export class GroupMulticast<P, R> {
    */
   private activateNext(fifo: ClientFifo<P>): void {
     while (fifo.active === null) {
-      const next = fifo.taken.shift() ?? fifo.takeSuccessor(fifo.activated);
+      const taken = fifo.taken.shift();
+      const next = taken ?? fifo.takeSuccessor(fifo.activated);
       if (next === undefined) return;
       this.waiting--;
-      this.activateOne(next, fifo);
+      this.activateOne(next, fifo, false, taken !== undefined);
     }
   }
 
@@ -571,9 +590,15 @@ export class GroupMulticast<P, R> {
 
   /**
    * Activates `msg`: in chain order (it becomes the client's `active` message), or `late`, out
-   * of chain order, beside whatever the client has undecided here.
+   * of chain order, beside whatever the client has undecided here. A late or `taken` message
+   * (one an abandon took) tells the other dests that its client's chain is broken here.
    */
-  private activateOne(msg: McastMessage<P>, fifo: ClientFifo<P>, late = false): Pending<P> {
+  private activateOne(
+    msg: McastMessage<P>,
+    fifo: ClientFifo<P>,
+    late = false,
+    taken = false,
+  ): Pending<P> {
     invariant(late || fifo.active === null, `client ${msg.client}: two undecided chain messages`);
     this.clockValue += 1;
     const local = this.clockValue;
@@ -605,6 +630,7 @@ export class GroupMulticast<P, R> {
           seq: msg.seq,
           ts: local,
           msg,
+          ...(late || taken ? { broken: true as const } : {}),
         });
       }
     }

@@ -41,6 +41,13 @@ export type ChannelBody<P, R> =
        */
       readonly ts: number;
       readonly msg: McastMessage<P>;
+      /**
+       * Set when the proposer activated the message outside its client's chain (taken by an
+       * abandon, or late): the proposer already waited `abandonTicks` on that chain, so a
+       * destination where the message stalls abandons it at once rather than after another
+       * period. Only a faulty client's messages carry it; a hint for the leader's timer only.
+       */
+      readonly broken?: true;
     }
   /** An application-level reliable multicast (variable transfers, signals, oracle outcomes). */
   | { readonly type: "app"; readonly payload: R };
@@ -148,6 +155,8 @@ export interface EarlySnapshot<P> {
   readonly seq: number;
   /** [group, t, the version of the message that group proposed for]. */
   readonly proposals: readonly (readonly [GroupId, number, McastMessage<P>])[];
+  /** Present when a proposal held for it said its client's chain is broken at the proposer. */
+  readonly broken?: true;
 }
 
 /** An outgoing channel in a snapshot. */
