@@ -286,6 +286,30 @@ function checkRun(net: Net, msgs: readonly Msg[]): void {
   expect(acyclic([...net.delivered.keys()].map((id) => net.ids(id)))).toBe(true);
 }
 
+/**
+ * Every message of the correct clients (all but client 1) is delivered at each of its groups,
+ * and in each client's send order there.
+ */
+function correctDelivered(
+  net: Net,
+  ids: readonly number[],
+  sent: readonly Msg[],
+  correct: readonly TestClient[],
+  seed: number,
+): void {
+  for (const x of ids) {
+    const mine = net.ids(x).filter((id) => !id.startsWith("1:"));
+    const expected = sent.filter((m) => m.dests.includes(g(x))).map(idOf);
+    expect([...mine].sort(), `seed ${seed} group ${x}`).toEqual([...expected].sort());
+    for (const c of correct) {
+      const order = mine
+        .filter((id) => id.startsWith(`${c.id}:`))
+        .map((id) => Number(id.split(":")[1]));
+      expect(order, `seed ${seed} group ${x}`).toEqual([...order].sort((a, b) => a - b));
+    }
+  }
+}
+
 /** A logged `abandon` of (client, seq). */
 const ab = (client: ClientId, seq: number): Cmd => ({ kind: "abandon", client, seq });
 
@@ -1251,18 +1275,7 @@ describe("GroupMulticast: inconsistent FIFO chains (a client that lies about pre
           at.length,
         );
       }
-      for (const x of ids) {
-        // Every correct message delivered, in each client's send order.
-        const mine = net.ids(x).filter((id) => !id.startsWith("1:"));
-        const expected = sent.filter((m) => m.dests.includes(g(x))).map(idOf);
-        expect([...mine].sort(), `seed ${seed} group ${x}`).toEqual([...expected].sort());
-        for (const c of correct) {
-          const order = mine
-            .filter((id) => id.startsWith(`${c.id}:`))
-            .map((id) => Number(id.split(":")[1]));
-          expect(order, `seed ${seed} group ${x}`).toEqual([...order].sort((a, b) => a - b));
-        }
-      }
+      correctDelivered(net, ids, sent, correct, seed);
     }
   });
 });
@@ -1437,17 +1450,7 @@ describe("GroupMulticast: reused seqs (a client that sends two different message
         log.map((m) => (m.client === clientId(1) ? JSON.stringify(m) : idOf(m))),
       );
       expect(acyclic(orders), `seed ${seed}`).toBe(true);
-      for (const x of ids) {
-        const mine = net.ids(x).filter((id) => !id.startsWith("1:"));
-        const expected = sent.filter((m) => m.dests.includes(g(x))).map(idOf);
-        expect([...mine].sort(), `seed ${seed} group ${x}`).toEqual([...expected].sort());
-        for (const c of correct) {
-          const order = mine
-            .filter((id) => id.startsWith(`${c.id}:`))
-            .map((id) => Number(id.split(":")[1]));
-          expect(order, `seed ${seed} group ${x}`).toEqual([...order].sort((a, b) => a - b));
-        }
-      }
+      correctDelivered(net, ids, sent, correct, seed);
     }
   });
 
