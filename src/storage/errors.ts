@@ -8,9 +8,23 @@ export class StorageError extends DssmrError {
   }
 }
 
-/** What is on disk cannot be a state this store wrote (beyond a torn tail, which is repaired). */
+/** Where on disk a CorruptStorageError was found. */
+export interface CorruptAt {
+  /** Path of the damaged file. */
+  readonly file: string;
+  /** Byte offset of the damaged record in it. */
+  readonly offset: number;
+}
+
+/**
+ * What is on disk cannot be a state this store wrote (beyond a torn tail, which is repaired).
+ * Recovery throws it rather than drop records that were durable, and so acknowledged.
+ */
 export class CorruptStorageError extends DssmrError {
-  constructor(message: string) {
+  /** The damaged file and offset, when one record is to blame. */
+  readonly at: CorruptAt | null;
+  constructor(message: string, at: CorruptAt | null = null) {
     super("E_STORAGE_CORRUPT", message);
+    this.at = at;
   }
 }

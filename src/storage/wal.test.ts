@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Entry } from "../core/raft/types.ts";
+import { CorruptStorageError } from "./errors.ts";
 import { WalStorage } from "./wal.ts";
 
 const dirs: string[] = [];
@@ -28,6 +29,33 @@ const range = (lo: number, hi: number, term = 1): Entry<string>[] =>
   Array.from({ length: hi - lo + 1 }, (_, i) => ({ term, index: lo + i, cmds: [`x${lo + i}`] }));
 const segments = async (dir: string): Promise<string[]> =>
   (await readdir(dir)).filter((n) => n.startsWith("wal-") && n.endsWith(".log")).sort();
+
+/** Offsets where the records of a segment without preallocated space start. */
+const recordStarts = (bytes: Buffer): number[] => {
+  const starts: number[] = [];
+  for (let off = 0; off < bytes.length; off += 8 + bytes.readUInt32BE(off)) starts.push(off);
+  return starts;
+};
+
+/** Every file of `dir` with its bytes, to show that a refused recovery changed nothing. */
+const contents = async (dir: string): Promise<Map<string, Buffer>> => {
+  const out = new Map<string, Buffer>();
+  for (const n of (await readdir(dir)).sort()) out.set(n, await readFile(join(dir, n)));
+  return out;
+};
+
+/** Opening `dir` throws CorruptStorageError naming `file` and `offset`, and changes no file. */
+const expectRefused = async (dir: string, file: string, offset: number): Promise<void> => {
+  const before = await contents(dir);
+  const err = await WalStorage.open<string, string>(dir).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CorruptStorageError);
+  expect(err).toMatchObject({ code: "E_STORAGE_CORRUPT", at: { file, offset } });
+  expect((err as Error).message).toContain(`${file}: record at byte ${offset} is damaged`);
+  expect(await contents(dir)).toEqual(before);
+};
 
 /**
  * Writes three synced batches (1-2, 3-4, 5-6) into one segment and closes the log. Without
@@ -149,22 +177,97 @@ describe("WalStorage recovery", () => {
     await wal.close();
   });
 
-  it("stops at a bad checksum in the middle and truncates there", async () => {
+  it("cuts a last record with a flipped byte (a torn write looks the same) and recovers", async () => {
     const dir = await tempDir();
     const seg = await threeBatches(dir);
     const bytes = await readFile(seg);
-    // Flip the last byte of the second record's payload: the records are [h][e 1-2][h][e 3-4]...
-    const ends: number[] = [];
-    for (let off = 0; off < bytes.length; off += 8 + bytes.readUInt32BE(off)) {
-      ends.push(off + 8 + bytes.readUInt32BE(off));
-    }
-    const at = ends[3]! - 1;
+    const starts = recordStarts(bytes);
+    const at = bytes.length - 1;
     bytes[at] = bytes[at]! ^ 0x55;
     await writeFile(seg, bytes);
-    const wal = await WalStorage.open<string, string>(dir);
-    expect(wal.load().entries.map((e) => e.index)).toEqual([1, 2]);
+    let wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 0 });
+    expect(wal.load().entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
+    expect(wal.stats.bytesTruncatedOnRecovery).toBe(bytes.length - starts[5]!);
+    wal.save(null, null, range(5, 6));
+    await wal.sync();
     await wal.close();
-    expect((await stat(seg)).size).toBe(ends[2]);
+    expect((await stat(seg)).size).toBe(bytes.length); // the same record, rewritten
+    wal = await WalStorage.open<string, string>(dir);
+    expect(wal.load().entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    await wal.close();
+  });
+
+  it("refuses a flipped byte in the middle, naming file and offset, and changes nothing", async () => {
+    for (const where of ["header", "payload"] as const) {
+      const dir = await tempDir();
+      const seg = await threeBatches(dir);
+      const bytes = await readFile(seg);
+      // The records are [h][e 1-2][h][e 3-4][h][e 5-6]: damage e 3-4, which two records follow.
+      const bad = recordStarts(bytes)[3]!;
+      const at = where === "header" ? bad + 5 : bad + 8 + 3;
+      bytes[at] = bytes[at]! ^ 0x55;
+      await writeFile(seg, bytes);
+      await expectRefused(dir, seg, bad);
+    }
+  });
+
+  it("refuses a bogus length in the middle, naming file and offset, and changes nothing", async () => {
+    // Too long by one (checksum over the wrong bytes), past the end of the file (reads as cut
+    // short, like a torn write), and past the record size limit.
+    for (const bogus of [(len: number) => len + 1, () => 1_000_000, () => 0xffffffff]) {
+      const dir = await tempDir();
+      const seg = await threeBatches(dir);
+      const bytes = await readFile(seg);
+      const bad = recordStarts(bytes)[3]!;
+      bytes.writeUInt32BE(bogus(bytes.readUInt32BE(bad)), bad);
+      await writeFile(seg, bytes);
+      await expectRefused(dir, seg, bad);
+    }
+  });
+
+  it("refuses damage at the end of a segment that later segments follow", async () => {
+    const dir = await tempDir();
+    const wal = await WalStorage.open<string, string>(dir, {
+      segmentBytes: 300,
+      preallocateBytes: 0,
+    });
+    for (let i = 1; i <= 40; i += 5) {
+      wal.save({ term: 1, vote: null }, null, range(i, i + 4));
+      await wal.sync();
+    }
+    await wal.close();
+    const segs = await segments(dir);
+    expect(segs.length).toBeGreaterThan(2);
+    // The last byte of the first segment: nothing valid follows in that file, yet it was
+    // durable before the second segment was created.
+    const seg = join(dir, segs[0]!);
+    const bytes = await readFile(seg);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x55;
+    await writeFile(seg, bytes);
+    await expectRefused(dir, seg, recordStarts(bytes).at(-1)!);
+  });
+
+  it("refuses damage before a later snapshot record, not with a missing snapshot file", async () => {
+    // The damage sits between two snapshot records; the older snapshot's file is gone (the
+    // newer one replaced it). Truncating at the damage used to end in "snapshot file … ENOENT".
+    const dir = await tempDir();
+    const wal = await WalStorage.open<string, string>(dir, { preallocateBytes: 0 });
+    wal.save({ term: 1, vote: null }, null, range(1, 4));
+    await wal.sync();
+    wal.save(null, { meta: { index: 2, term: 1 }, data: "upTo2" }, []);
+    await wal.sync();
+    wal.save(null, null, range(5, 6));
+    await wal.sync();
+    wal.save(null, { meta: { index: 5, term: 1 }, data: "upTo5" }, []);
+    await wal.sync();
+    await wal.close();
+    const seg = join(dir, (await segments(dir))[0]!);
+    const bytes = await readFile(seg);
+    // Records: [h][e 1-4][s 2][e 5-6][s 5]: damage e 5-6.
+    const bad = recordStarts(bytes)[3]!;
+    bytes[bad + 10] = bytes[bad + 10]! ^ 0x55;
+    await writeFile(seg, bytes);
+    await expectRefused(dir, seg, bad);
   });
 
   it("shares one fdatasync among syncs called while one runs (group commit)", async () => {

@@ -1,6 +1,6 @@
 // Durable write-ahead log of one replica: segment files, group commit, atomic snapshots, recovery.
 import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { InvariantError } from "../core/errors.ts";
@@ -91,9 +91,12 @@ const snapshotName = (m: SnapshotMeta): string =>
  * zero-filled ahead of the records (`preallocateBytes`), so that most syncs write data blocks
  * only; recovery takes a zero tail for unused space. While a sync runs, new saves accumulate
  * and every `sync` called meanwhile shares the next round. Recovery (`open`) replays the
- * segments and stops at the first record that is torn, fails its checksum or does not decode;
- * the file is truncated there (segments after a bad one are renamed `.corrupt`). A write or fsync error makes the store refuse all
- * further work: the caller should stop, and restarting recovers.
+ * segments up to the first record that is torn, fails its checksum or does not decode. When
+ * that is the torn tail of the last segment (no good record after it), the file is truncated
+ * there (`bytesTruncatedOnRecovery`). When good records follow it, or later segments do, it
+ * damaged records that were durable: `open` throws CorruptStorageError naming the file and
+ * offset and changes nothing. A write or fsync error makes the store refuse all further work:
+ * the caller should stop, and restarting recovers.
  */
 export class WalStorage<C, S> implements RaftStore<C, S> {
   readonly stats: WalStats = {
@@ -163,7 +166,6 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
     const durable = options.durable ?? true;
     await mkdir(dir, { recursive: true });
     const names = (await readdir(dir)).sort();
-    for (const n of names) if (n.endsWith(".tmp")) await removeFile(join(dir, n));
     const segNames = names.filter((n) => SEGMENT.test(n));
     const build = (): LogImage<C> => new LogImage<C>();
     const image = build();
@@ -186,8 +188,25 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
       lastSize = scan.validBytes;
       lastLength = buf.length;
       if (scan.stop === null) continue;
+      const isLast = i === segNames.length - 1;
+      if (!isLast || scan.resumesAt !== null) {
+        // Not the last write: a later segment exists only once this one was durable, and a good
+        // record after the bad one was written (and synced) after it. Truncating would drop
+        // acknowledged entries, so refuse, and leave the files as they are for repair.
+        const where = isLast
+          ? `good records follow at byte ${scan.resumesAt}`
+          : `in a segment that later ones (${segNames.slice(i + 1).join(", ")}) follow`;
+        throw new CorruptStorageError(
+          `${path}: record at byte ${scan.validBytes} is damaged (${scan.stop}), ${where}: ` +
+            "records there were durable, so recovery refuses rather than drop acknowledged " +
+            "entries. Nothing was changed on disk. Keep the file; if the rest of the group is " +
+            "healthy, move this replica's data directory aside and restart it empty to catch " +
+            "up from the leader (README.md, Storage faults)",
+          { file: path, offset: scan.validBytes },
+        );
+      }
+      // A torn last write (or garbage after it): never acknowledged, so cut it off.
       lastLength = scan.validBytes;
-      // A torn or bad record: nothing from here on can be trusted.
       truncated += buf.length - scan.validBytes;
       const fh = await open(path, "r+");
       try {
@@ -196,11 +215,10 @@ export class WalStorage<C, S> implements RaftStore<C, S> {
       } finally {
         await fh.close();
       }
-      for (const later of segNames.slice(i + 1)) {
-        await rename(join(dir, later), join(dir, `${later}.corrupt`));
-      }
-      break;
     }
+    // Snapshot files not yet renamed into place: written by a round that never finished. Removed
+    // only now, so that a refused recovery leaves the directory exactly as it found it.
+    for (const n of names) if (n.endsWith(".tmp")) await removeFile(join(dir, n));
     if (!image.consistent()) {
       throw new CorruptStorageError(
         `${dir}: entries start at ${image.firstIndex} after a snapshot at ${image.snapshotIndex}`,
@@ -493,7 +511,12 @@ async function readSnapshot<S>(
   try {
     buf = await readFile(join(dir, name));
   } catch (err) {
-    throw new CorruptStorageError(`${dir}: snapshot file ${name}: ${(err as Error).message}`);
+    // The file is written before the record that names it, and older ones are deleted only
+    // once a newer record is durable: missing, it was removed or damaged outside this log.
+    throw new CorruptStorageError(
+      `${dir}: snapshot file ${name}, named by the log's last snapshot record, cannot be read: ${(err as Error).message}`,
+      { file: join(dir, name), offset: 0 },
+    );
   }
   try {
     const frame = readFrame(buf, 0, maxBytes);
@@ -504,6 +527,9 @@ async function readSnapshot<S>(
     }
     return { meta, data: value.data as S };
   } catch (err) {
-    throw new CorruptStorageError(`${dir}: snapshot file ${name}: ${(err as Error).message}`);
+    throw new CorruptStorageError(`${dir}: snapshot file ${name}: ${(err as Error).message}`, {
+      file: join(dir, name),
+      offset: 0,
+    });
   }
 }
