@@ -57,6 +57,12 @@ export async function runNodeProcess(opts: NodeProcessOptions): Promise<number> 
     },
     "replica started",
   );
+  const truncated = node.metrics().storage.bytesTruncatedOnRecovery ?? 0;
+  if (truncated > 0) {
+    // A crash during a write leaves a torn tail; it was never acknowledged, so cutting it off
+    // loses nothing, but an operator should see it happened.
+    log.warn({ bytes: truncated }, "write-ahead log: cut off a torn tail on recovery");
+  }
   let metrics: RunningServer | null = null;
   if (replica.metricsPort !== undefined) {
     const labels = { group: String(group.id), replica: String(replica.id) };

@@ -127,6 +127,12 @@ export function collectRuntimeSamples(m: RuntimeMetrics, labels: Labels = {}): M
       m.storage.entriesWritten,
       l,
     ),
+    gauge(
+      "dssmr_storage_recovery_truncated_bytes",
+      "Bytes of torn log tail cut off when this replica last started.",
+      m.storage.bytesTruncatedOnRecovery ?? 0,
+      l,
+    ),
     counter("dssmr_transport_frames_total", "Frames, by direction.", t.framesIn, {
       ...l,
       direction: "in",

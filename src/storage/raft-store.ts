@@ -33,4 +33,6 @@ export interface StoreStats {
   /** Durable flushes (fdatasync calls for the disk log). */
   fsyncs: number;
   entriesWritten: number;
+  /** Bytes of torn tail cut off when the store was opened (disk stores only). */
+  bytesTruncatedOnRecovery?: number;
 }

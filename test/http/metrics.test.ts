@@ -57,7 +57,7 @@ const runtimeMetrics = (): RuntimeMetrics => ({
   appliedIndex: 30,
   lastIndex: 31,
   snapshotIndex: 0,
-  storage: { saves: 20, fsyncs: 20, entriesWritten: 40 },
+  storage: { saves: 20, fsyncs: 20, entriesWritten: 40, bytesTruncatedOnRecovery: 37 },
   transport: { ...emptyTransportStats(), framesIn: 5, frameErrors: 2 },
 });
 
@@ -230,6 +230,9 @@ describe("collectors", () => {
     expect(text).toContain('dssmr_commands_committed_total{group="1",replica="101",node="a"} 300');
     expect(text).toContain('dssmr_batch_commands_per_entry{group="1",replica="101",node="a"} 10');
     expect(text).toContain('dssmr_storage_fsyncs_total{group="1",replica="101",node="a"} 20');
+    expect(text).toContain(
+      'dssmr_storage_recovery_truncated_bytes{group="1",replica="101",node="a"} 37',
+    );
     expect(text).toContain('dssmr_raft_role{group="1",replica="101",node="a",role="leader"} 1');
     expect(text).toContain('dssmr_oracle_stale_moves_total{group="0"} 1');
     expect(text).toContain('dssmr_partition_variables{group="1"} 12');
