@@ -17,7 +17,7 @@ export type DsKvState = ReadonlyMap<string, string>;
 
 /**
  * Splits a history into independent parts with union-find over keys, as kvPartition does: keys
- * an operation touches together (mget, transfer) are merged, and each part holds every
+ * an operation touches together (mget, transfer, tx) are merged, and each part holds every
  * operation touching a key of one component. Create and delete touch one key, so a key's
  * existence is decided within its component. Incomplete read-only operations are left out: they
  * change nothing and nobody saw their result. Parts come in the order of their first operation.
@@ -52,6 +52,9 @@ export function describeDsKv(input: DsKvCmd, output: DsKvResult | undefined): st
     case "transfer":
       call = `transfer(${input.from} -> ${input.to}, ${input.amount})`;
       break;
+    case "tx":
+      call = `tx(${s(input.ops)})`;
+      break;
   }
   if (output === undefined) return `${call} -> ? (incomplete)`;
   switch (output.type) {
@@ -65,6 +68,8 @@ export function describeDsKv(input: DsKvCmd, output: DsKvResult | undefined): st
       return `${call} -> ${s(output.values)}`;
     case "transfer":
       return `${call} -> ${output.ok ? "ok" : "failed"}`;
+    case "tx":
+      return `${call} -> ${s(output.replies)}`;
     default:
       return `${call} -> ok`;
   }

@@ -64,6 +64,8 @@ export function describeKvResult(
       return { ok: true, lines: [`deleted ${"key" in cmd ? cmd.key : ""}`] };
     case "put":
       return { ok: true, lines: ["ok"] };
+    case "tx":
+      return { ok: true, lines: result.replies.map((r) => q(r)) };
   }
 }
 

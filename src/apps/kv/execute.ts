@@ -2,6 +2,7 @@
 import type { VarView } from "../../core/dssmr/app.ts";
 import { type KvState, kvApply } from "../../core/kv/kv.ts";
 import { dsKvKeys } from "./keys.ts";
+import { runTx } from "./tx.ts";
 import type { DsKvCmd, DsKvResult } from "./types.ts";
 
 /**
@@ -27,6 +28,11 @@ export function executeDsKv(cmd: DsKvCmd, view: VarView<string>): DsKvResult {
     state.set(k, v);
   }
   const before = new Map(state);
+  if (cmd.type === "tx") {
+    const replies = runTx(state, cmd.ops);
+    for (const [k, v] of state) if (before.get(k) !== v) view.set(k, v);
+    return { type: "tx", replies };
+  }
   const result = kvApply(state, cmd);
   for (const [k, v] of state) if (before.get(k) !== v) view.set(k, v);
   return result;

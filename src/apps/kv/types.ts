@@ -1,5 +1,6 @@
 // The KV store on DS-SMR: the single-group store's commands plus create and delete of keys.
 import type { KvOp, KvResult } from "../../core/kv/kv.ts";
+import type { TxOp, TxReply } from "./tx.ts";
 
 /** Longest key, in UTF-16 code units. */
 export const KEY_MAX = 256;
@@ -13,13 +14,17 @@ export const MGET_MAX = 100;
 export type DsKvCmd =
   | KvOp
   | { readonly type: "create"; readonly key: string; readonly value: string }
-  | { readonly type: "delete"; readonly key: string };
+  | { readonly type: "delete"; readonly key: string }
+  /** Redis-like operations run in order, atomically, over keys that must all exist (tx.ts). */
+  | { readonly type: "tx"; readonly ops: readonly TxOp[] };
 
 /** The result of a partitioned KV command. */
 export type DsKvResult =
   | KvResult
   | { readonly type: "create" }
   | { readonly type: "delete" }
+  /** One reply per operation of a tx. */
+  | { readonly type: "tx"; readonly replies: readonly TxReply[] }
   /** The command named a key that does not exist, or created one that does. */
   | {
       readonly type: "error";

@@ -1,7 +1,8 @@
 // Checks a partitioned KV command that arrives from outside.
+import { TX_KEYS_MAX, TX_OPS_MAX, type TxOp, txKeys, validateTxOp } from "./tx.ts";
 import { KEY_MAX, MGET_MAX } from "./types.ts";
 
-const TYPES = ["create", "delete", "get", "put", "cas", "mget", "transfer"];
+const TYPES = ["create", "delete", "get", "put", "cas", "mget", "transfer", "tx"];
 
 /** Why `value` is not a valid key for field `field`, or null. */
 function badKey(field: string, value: unknown): string | null {
@@ -45,6 +46,18 @@ export function validateDsKv(cmd: unknown): string | null {
       for (const [i, k] of c.keys.entries()) {
         const bad = badKey(`keys[${i}]`, k);
         if (bad !== null) return bad;
+      }
+      return null;
+    }
+    case "tx": {
+      if (!Array.isArray(c.ops) || c.ops.length === 0) return "tx needs a non-empty array of ops";
+      if (c.ops.length > TX_OPS_MAX) return `tx holds at most ${TX_OPS_MAX} ops`;
+      for (const [i, op] of c.ops.entries()) {
+        const bad = validateTxOp(op, badKey);
+        if (bad !== null) return `ops[${i}]: ${bad}`;
+      }
+      if (txKeys(c.ops as TxOp[]).length > TX_KEYS_MAX) {
+        return `tx touches at most ${TX_KEYS_MAX} keys`;
       }
       return null;
     }
