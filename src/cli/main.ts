@@ -6,6 +6,7 @@ import { registerDashboardCommand } from "./dashboard-command.ts";
 import { registerKvCommand } from "./kv-command.ts";
 import { registerNodeCommand } from "./node-command.ts";
 import { parseIntFlag } from "./parse.ts";
+import { registerRespCommand } from "./resp-command.ts";
 import { type CommandIo, parseBug, parseLayer, runSimCommand } from "./sim-command.ts";
 import { registerStatusCommand } from "./status-command.ts";
 import { registerUpCommand } from "./up-command.ts";
@@ -91,7 +92,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .addOption(
       new Option(
         "--bug <name>",
-        "build with a deliberate bug: stale-read, early-ack (consensus); early-delivery (multicast); skip-retry (dssmr)",
+        "build with a deliberate bug: stale-read, early-ack (consensus); early-delivery (multicast); skip-retry, ignore-claims, move-no-wait (dssmr)",
       ),
     )
     .option(
@@ -238,6 +239,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
   registerNodeCommand(program, io, setStatus);
   registerChirperCommand(program, io, setStatus);
   registerKvCommand(program, io, setStatus);
+  registerRespCommand(program, io, setStatus);
   registerStatusCommand(program, io, setStatus);
 
   try {

@@ -193,7 +193,7 @@ function runDsSeed(o: SimCommandOptions, seed: number, faults: Set<FaultKind>): 
       replicas: o.replicas,
       clients: o.clients,
       faults,
-      bug: o.bug === "skip-retry" ? "skip-retry" : null,
+      bug: DS_BUG_NAMES.find((b) => b === o.bug) ?? null,
     },
     dsKvWorkload(),
   );

@@ -4,7 +4,7 @@ import type { GroupId } from "../ids.ts";
 import type { McastMessage, Timestamp } from "../multicast/types.ts";
 import type { PartitionedApp } from "./app.ts";
 import { commandKey, ExecQueue, type Queued, type QueueSnapshot } from "./exec-queue.ts";
-import type { DsDeployment } from "./partition.ts";
+import { claims, type DsDeployment } from "./partition.ts";
 import type { DsPayload, DsRelay, DsReply, PartitionId, Prophecy, VarId } from "./types.ts";
 import { malformed } from "./well-formed.ts";
 
@@ -42,14 +42,16 @@ type Ctx<Res, Val> = GroupContext<DsRelay<Val>, DsReply<Res>>;
  * - a stale move (the variable is no longer where the client thought) changes nothing, here and
  *   at the source (which sends null);
  * - create and delete decide at their start (the decision travels to the partitions as the
- *   oracle's signal) and answer the client once every partition involved has started.
+ *   oracle's signal) and answer the client once every partition involved has started; until
+ *   then they claim their variable, so creates and deletes of different variables (and
+ *   consults and moves of other variables) run past them, while those of the same variable wait.
  */
 export class OracleApp<Cmd, Res, Val>
   implements GroupApp<DsPayload<Cmd>, DsRelay<Val>, DsReply<Res>, OracleSnapshot<Cmd, Val>>
 {
   private map = new Map<VarId, PartitionId>();
   private decisions = new Map<string, Decision>();
-  private readonly queue = new ExecQueue<Cmd, Val>();
+  private readonly queue: ExecQueue<Cmd, Val>;
   private counters: OracleCounters = {
     consults: 0,
     queries: 0,
@@ -73,6 +75,7 @@ export class OracleApp<Cmd, Res, Val>
     this.self = self;
     this.app = app;
     this.deployment = deployment;
+    this.queue = new ExecQueue({ ignoreClaims: deployment.bugs?.has("ignore-claims") ?? false });
     for (const [v, p] of initial) this.map.set(v, p);
   }
 
@@ -152,12 +155,23 @@ export class OracleApp<Cmd, Res, Val>
 
   private drain(ctx: Ctx<Res, Val>): void {
     this.queue.drain(this.self, {
+      // A consult claims the map entries of its variables (and of what it creates or deletes);
+      // a create or delete claims its variable until the partition has started it.
+      claims: (q) => {
+        const p = q.msg.payload;
+        if (p.type !== "consult") return claims(p);
+        const kind = this.app.classify(p.cmd);
+        return kind.kind === "access" ? p.vars : [...p.vars, kind.variable];
+      },
       start: (q) => this.start(q, ctx),
       // Moves need nobody's signal (see PartitionApp.waitsFor); create, delete and their
       // fallbacks answer the client only once the partitions involved have started them, so
       // that no access ordered before a delete can still read the deleted variable afterwards.
       waitsFor: (q) => (q.msg.payload.type === "move" ? [] : q.msg.dests),
-      finish: (q) => this.finish(q, ctx),
+      finish: (q) => {
+        this.finish(q, ctx);
+        return null;
+      },
     });
   }
 

@@ -3,7 +3,13 @@ import type { GroupApp, GroupContext } from "../group/app.ts";
 import type { GroupId } from "../ids.ts";
 import type { McastMessage, Timestamp } from "../multicast/types.ts";
 import type { PartitionedApp } from "./app.ts";
-import { ExecQueue, type Queued, type QueueSnapshot } from "./exec-queue.ts";
+import {
+  type Claim,
+  ExecQueue,
+  type Queued,
+  type QueueSnapshot,
+  type Stopped,
+} from "./exec-queue.ts";
 import {
   type CommandRef,
   type DsPayload,
@@ -32,15 +38,21 @@ export interface PartitionCounters {
 /** Serialisable state of a partition. */
 export interface PartitionSnapshot<Cmd, Val> {
   readonly vars: readonly (readonly [VarId, Val])[];
+  /** Forwarding hints: where variables this partition moved out went (absent: none). */
+  readonly movedTo?: readonly (readonly [VarId, PartitionId])[];
   readonly queue: QueueSnapshot<Cmd, Val>;
   readonly counters: PartitionCounters;
 }
 
 /** Names of the deliberate DS-SMR bugs the simulator must catch. */
-export const DS_BUG_NAMES = ["skip-retry"] as const;
+export const DS_BUG_NAMES = ["skip-retry", "ignore-claims", "move-no-wait"] as const;
 /**
- * `skip-retry`: a partition runs an access even when a variable it asks for is not local,
- * treating it as absent, instead of telling the client to retry.
+ * - `skip-retry`: a partition runs an access even when a variable it asks for is not local,
+ *   treating it as absent, instead of telling the client to retry;
+ * - `ignore-claims`: the execution order lets a command run past earlier unfinished ones even
+ *   when they share variables (a reservation is ignored);
+ * - `move-no-wait`: a move's destination completes the move without waiting for the source's
+ *   value, so commands after it run before the moved value arrives.
  */
 export type DsBugName = (typeof DS_BUG_NAMES)[number];
 
@@ -66,6 +78,12 @@ const zeroCounters = (): PartitionCounters => ({
   invalid: 0,
 });
 
+/**
+ * Most forwarding hints a partition keeps (the oldest go first). A hint only saves a client one
+ * question to the oracle; a wrong or missing one costs nothing but that question.
+ */
+export const MAX_MOVED_HINTS = 4096;
+
 /** Time for the application: the final timestamp made unique by its group (t, g). */
 export const execTime = (ts: Timestamp): number => ts.t * 1024 + ts.g;
 
@@ -76,8 +94,10 @@ export const execTime = (ts: Timestamp): number => ts.t * 1024 + ts.g;
  * - a variable is owned by at most one partition at any point of the global delivery order: it
  *   leaves its source when a move starts there and arrives at the destination when the move
  *   completes there, and the oracle's map follows the same order;
- * - commands complete strictly in delivery order (ExecQueue); a multi-group command completes
- *   only after every other destination has started it (signals, values and outcomes);
+ * - commands that share a variable complete in delivery order, others may pass a blocked one
+ *   (ExecQueue): a move claims its variables at the destination until the value arrives, a
+ *   create or delete its variable until the oracle's decision arrives; a multi-group command
+ *   completes only after every other destination has started it (signals, values, outcomes);
  * - an access runs only if every variable it asks for is local (DS-SMR); otherwise nothing is
  *   written and the client is told to retry with the variables it needs;
  * - every destination answers every message, so a client knows when to stop retransmitting.
@@ -86,7 +106,9 @@ export class PartitionApp<Cmd, Res, Val>
   implements GroupApp<DsPayload<Cmd>, DsRelay<Val>, DsReply<Res>, PartitionSnapshot<Cmd, Val>>
 {
   private vars = new Map<VarId, Val>();
-  private readonly queue = new ExecQueue<Cmd, Val>();
+  /** Where variables moved out of here went, oldest first (bounded by MAX_MOVED_HINTS). */
+  private movedTo = new Map<VarId, PartitionId>();
+  private readonly queue: ExecQueue<Cmd, Val>;
   private counters = zeroCounters();
   private readonly app: PartitionedApp<Cmd, Res, Val>;
   private readonly deployment: DsDeployment;
@@ -102,6 +124,7 @@ export class PartitionApp<Cmd, Res, Val>
     this.self = self;
     this.app = app;
     this.deployment = deployment;
+    this.queue = new ExecQueue({ ignoreClaims: deployment.bugs?.has("ignore-claims") ?? false });
     for (const [v, value] of initial) this.vars.set(v, deepFreeze(value));
   }
 
@@ -137,20 +160,27 @@ export class PartitionApp<Cmd, Res, Val>
   }
 
   snapshot(): PartitionSnapshot<Cmd, Val> {
-    return { vars: [...this.vars], queue: this.queue.snapshot(), counters: { ...this.counters } };
+    return {
+      vars: [...this.vars],
+      movedTo: [...this.movedTo],
+      queue: this.queue.snapshot(),
+      counters: { ...this.counters },
+    };
   }
 
   restore(snap: PartitionSnapshot<Cmd, Val>): void {
     this.vars = new Map(snap.vars);
+    this.movedTo = new Map(snap.movedTo ?? []);
     this.queue.restore(snap.queue);
     this.counters = { ...snap.counters };
   }
 
   private drain(ctx: Ctx<Res, Val>): void {
     this.queue.drain(this.self, {
+      claims: (q) => claims(q.msg.payload),
       start: (q) => this.start(q, ctx),
       waitsFor: (q) => this.waitsFor(q),
-      finish: (q, relays) => this.finish(q, relays, ctx),
+      finish: (q, relays, held) => this.finish(q, relays, held, ctx),
     });
   }
 
@@ -166,6 +196,7 @@ export class PartitionApp<Cmd, Res, Val>
     const p = q.msg.payload;
     switch (p.type) {
       case "move":
+        if (this.deployment.bugs?.has("move-no-wait")) return [];
         return this.self === p.to ? [p.from] : [];
       case "create":
       case "delete":
@@ -189,6 +220,7 @@ export class PartitionApp<Cmd, Res, Val>
           // The value leaves now: later commands here no longer see it.
           const values = p.variables.map((v) => {
             const value = this.vars.get(v) ?? null;
+            if (value !== null) this.forward(v, p.to);
             this.vars.delete(v);
             return [v, value] as const;
           });
@@ -222,15 +254,19 @@ export class PartitionApp<Cmd, Res, Val>
   private finish(
     q: Queued<Cmd>,
     relays: ReadonlyMap<GroupId, DsRelay<Val>>,
+    held: ReadonlySet<VarId>,
     ctx: Ctx<Res, Val>,
-  ): void {
+  ): Stopped | null {
     const { msg, ts } = q;
     const p = msg.payload;
     const reply = (r: DsReply<Res>) => ctx.reply(msg.client, msg.seq, r);
     switch (p.type) {
-      case "access":
-        reply(this.access(p.cmd, p.vars, ts));
-        return;
+      case "access": {
+        const out = this.access(p.cmd, p.vars, ts, held);
+        if ("on" in out) return out;
+        reply(out);
+        return null;
+      }
       case "move": {
         if (this.self === p.to) {
           const relay = relays.get(p.from);
@@ -238,6 +274,7 @@ export class PartitionApp<Cmd, Res, Val>
             for (const [v, value] of relay.values) {
               if (value !== null) {
                 this.vars.set(v, value);
+                this.movedTo.delete(v);
                 this.counters.movesIn++;
               }
             }
@@ -246,7 +283,7 @@ export class PartitionApp<Cmd, Res, Val>
           this.counters.movesOut++;
         }
         reply({ type: "done" });
-        return;
+        return null;
       }
       case "create":
       case "delete": {
@@ -256,29 +293,44 @@ export class PartitionApp<Cmd, Res, Val>
           else this.remove(p.variable);
         }
         reply({ type: "done" });
-        return;
+        return null;
       }
       case "global":
         this.counters.globals++;
         reply(this.global(msg, p.cmd, p.vars, relays, ts));
-        return;
+        return null;
       case "consult":
         reply({ type: "invalid", reason: "consult delivered to a partition" });
-        return;
+        return null;
     }
   }
 
-  /** DS-SMR single-partition execution: every variable asked for must be local. */
-  private access(cmd: Cmd, declared: readonly VarId[], ts: Timestamp): DsReply<Res> {
-    const view = new ExecView(this.vars, null);
+  /**
+   * DS-SMR single-partition execution: every variable asked for must be local. A variable held
+   * by an earlier unfinished command (a move still waiting for its value, say) stops it: it
+   * changes nothing and runs again once the variable is released.
+   */
+  private access(
+    cmd: Cmd,
+    declared: readonly VarId[],
+    ts: Timestamp,
+    held: ReadonlySet<VarId>,
+  ): DsReply<Res> | Stopped {
+    const view = new ExecView(this.vars, null, held);
     const result = this.app.execute(cmd, view, { time: execTime(ts) });
+    if (view.stopped !== null) return view.stopped;
     let missing = view.missing();
     // In S-SMR mode a variable's home partition is authoritative: absent there means absent.
     if (this.deployment.mode === "ssmr")
       missing = missing.filter((v) => this.home(v) !== this.self);
     if (missing.length > 0 && !this.deployment.bugs?.has("skip-retry")) {
       this.counters.retries++;
-      return { type: "retry", needs: union(declared, view.requested) };
+      const hints: [VarId, PartitionId][] = [];
+      for (const v of missing) {
+        const to = this.movedTo.get(v);
+        if (to !== undefined) hints.push([v, to]);
+      }
+      return { type: "retry", needs: union(declared, view.requested), missing, hints };
     }
     view.commit(this.vars);
     this.counters.accesses++;
@@ -335,17 +387,44 @@ export class PartitionApp<Cmd, Res, Val>
     return { type: "result", result };
   }
 
+  /** Remembers that `v` left for `to`, forgetting the oldest hint beyond the bound. */
+  private forward(v: VarId, to: PartitionId): void {
+    this.movedTo.delete(v);
+    this.movedTo.set(v, to);
+    if (this.movedTo.size > MAX_MOVED_HINTS) {
+      this.movedTo.delete(this.movedTo.keys().next().value as VarId);
+    }
+  }
+
   private create(v: VarId, cmd: Cmd): void {
+    this.movedTo.delete(v);
     this.vars.set(v, deepFreeze(this.app.initial(cmd)));
     this.counters.creates++;
   }
 
   private remove(v: VarId): void {
+    this.movedTo.delete(v);
     if (this.vars.delete(v)) this.counters.deletes++;
   }
 
   private home(v: VarId): PartitionId {
     return this.app.place(v, this.deployment.partitions);
+  }
+}
+
+/** What a command claims in a partition's or the oracle's execution order. */
+export function claims<Cmd>(p: DsPayload<Cmd>): Claim {
+  switch (p.type) {
+    case "access":
+    case "consult":
+      return p.vars;
+    case "move":
+      return p.variables;
+    case "create":
+    case "delete":
+      return [p.variable];
+    case "global":
+      return "all";
   }
 }
 

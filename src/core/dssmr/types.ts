@@ -96,8 +96,17 @@ export type Prophecy =
 export type DsReply<Res> =
   /** The command's result. */
   | { readonly type: "result"; readonly result: Res }
-  /** A variable was not local: consult again (with at least these variables) and retry. */
-  | { readonly type: "retry"; readonly needs: readonly VarId[] }
+  /**
+   * A variable was not local: retry with at least the variables `needs`. `missing` names the
+   * variables that were not here (absent from old replies); `hints` says where some of them went
+   * (this partition moved them out), so the client can route again without asking the oracle.
+   */
+  | {
+      readonly type: "retry";
+      readonly needs: readonly VarId[];
+      readonly missing?: readonly VarId[];
+      readonly hints?: readonly (readonly [VarId, PartitionId])[];
+    }
   /** The oracle's answer to a consult. */
   | { readonly type: "prophecy"; readonly prophecy: Prophecy }
   /** A destination processed a message whose answer comes from elsewhere (moves, create at P). */

@@ -1,5 +1,6 @@
 // The variables a command sees while it executes, with buffered writes and a record of what it asked for.
 import type { VarView } from "./app.ts";
+import type { Stopped } from "./exec-queue.ts";
 import type { VarId } from "./types.ts";
 
 /** Freezes a plain value deeply, so that a stored value can never change behind our back. */
@@ -13,7 +14,9 @@ export function deepFreeze<T>(value: T): T {
 
 /**
  * A view over the partition's own variables plus, in S-SMR execution, values other partitions
- * sent. Writes are buffered until `commit`; reads see earlier writes of the same command.
+ * sent. Writes are buffered until `commit`; reads see earlier writes of the same command. With
+ * `held`, the first read of a held variable records a stop point: the execution must then be
+ * thrown away (what it reads from there on may still change).
  */
 export class ExecView<Val> implements VarView<Val> {
   /** Every variable the command asked for, in order. */
@@ -21,14 +24,25 @@ export class ExecView<Val> implements VarView<Val> {
   private readonly writes = new Map<VarId, Val>();
   private readonly local: ReadonlyMap<VarId, Val>;
   private readonly remote: ReadonlyMap<VarId, Val> | null;
+  private readonly held: ReadonlySet<VarId> | null;
+  /** Set by the first read of a held variable. */
+  stopped: Stopped | null = null;
 
-  constructor(local: ReadonlyMap<VarId, Val>, remote: ReadonlyMap<VarId, Val> | null) {
+  constructor(
+    local: ReadonlyMap<VarId, Val>,
+    remote: ReadonlyMap<VarId, Val> | null,
+    held: ReadonlySet<VarId> | null = null,
+  ) {
     this.local = local;
     this.remote = remote;
+    this.held = held;
   }
 
   get(v: VarId): Val | undefined {
     this.requested.add(v);
+    if (this.stopped === null && this.held?.has(v)) {
+      this.stopped = { on: v, read: [...this.requested] };
+    }
     return this.writes.get(v) ?? this.local.get(v) ?? this.remote?.get(v);
   }
 
