@@ -58,6 +58,8 @@ export interface WindowCounters {
   readonly cacheMisses: number;
   readonly multiPartition: number;
   readonly submitted: number;
+  /** Location queries sent to oracle replicas (outside the log); absent when not counted. */
+  readonly queries?: number;
 }
 
 /** One command's call and return times (ms); ret is Infinity if it never completed. */
@@ -126,6 +128,11 @@ export interface PaperRunResult extends PaperRunSpec {
   /** Moves per completed command. */
   readonly movesPerCommand: number;
   readonly convergence: Convergence;
+  /**
+   * The steady state: the windows after convergence (at least STEADY_MIN_WINDOWS of them), or
+   * null when the run never converged or converged too late to measure it.
+   */
+  readonly steady: SteadyState | null;
   /** Wall-clock time the run took, ms. */
   readonly wallMs: number;
   readonly series: readonly SeriesPoint[];
@@ -142,6 +149,28 @@ export interface Convergence {
   readonly movesPerSFirstFifth: number;
   readonly movesPerSLastFifth: number;
 }
+
+/** The figures of a run's windows after it converged. */
+export interface SteadyState {
+  /** Commands completed per second after convergence. */
+  readonly throughput: number;
+  /** End of the window from which on the run stayed converged (Convergence.convergedAtMs). */
+  readonly convergedAtMs: number;
+  /** Start of the steady part: convergence or the end of warm-up, whichever is later. */
+  readonly fromMs: number;
+  /** Length of the steady part, ms. */
+  readonly spanMs: number;
+  readonly movesPerS: number;
+  readonly retriesPerS: number;
+  readonly fallbacksPerS: number;
+  /** First attempts routed without asking the oracle; null when none was routed. */
+  readonly cacheHitRate: number | null;
+  /** Oracle location queries plus ordered consults per completed command; null if unknown. */
+  readonly oracleQueriesPerCommand: number | null;
+}
+
+/** Fewer windows than this after convergence are not a steady state worth a figure. */
+export const STEADY_MIN_WINDOWS = 2;
 
 /** Bound of the convergence claim: moves per second under this share of throughput. */
 export const CONVERGED_SHARE = 0.01;
@@ -208,7 +237,7 @@ export function convergence(windows: readonly WindowCounters[], durationMs: numb
     let s = 0;
     let c = 0;
     for (let j = Math.max(0, i - 1); j <= Math.min(n - 1, i + 1); j++) {
-      s += windows[j]![k];
+      s += windows[j]![k] ?? 0;
       c++;
     }
     return c === 0 ? 0 : s / c;
@@ -241,6 +270,36 @@ export function convergence(windows: readonly WindowCounters[], durationMs: numb
   };
 }
 
+/** The steady state of a run (see PaperRunResult.steady). */
+export function steadyState(
+  windows: readonly WindowCounters[],
+  conv: Convergence,
+  warmupMs: number,
+): SteadyState | null {
+  if (conv.convergedAtMs === null) return null;
+  // Never before the warm-up ends: a run converged from its first window still starts cold.
+  const at = Math.max(conv.convergedAtMs, warmupMs);
+  const after = windows.filter((w) => w.t > at);
+  if (after.length < STEADY_MIN_WINDOWS) return null;
+  const spanMs = after.at(-1)!.t - at;
+  const sum = (k: keyof WindowCounters): number => after.reduce((a, w) => a + (w[k] ?? 0), 0);
+  const perS = (n: number): number => (n * 1000) / spanMs;
+  const completed = sum("completed");
+  const counted = after.every((w) => w.queries !== undefined);
+  return {
+    throughput: perS(completed),
+    convergedAtMs: conv.convergedAtMs,
+    fromMs: at,
+    spanMs,
+    movesPerS: perS(sum("moves")),
+    retriesPerS: perS(sum("retries")),
+    fallbacksPerS: perS(sum("fallbacks")),
+    cacheHitRate: ratio(sum("cacheHits"), sum("cacheHits") + sum("cacheMisses")),
+    oracleQueriesPerCommand:
+      counted && completed > 0 ? (sum("queries") + sum("consults")) / completed : null,
+  };
+}
+
 /**
  * The figures of a run from what a back end observed. Warm-up is the first
  * `warmupFraction` of the windows (rounded down to whole windows): throughput, counters and rates
@@ -258,7 +317,7 @@ export function summarise(
   const measured = windows.slice(skip);
   const endMs = measured.at(-1)?.t ?? warmupMs;
   const spanS = Math.max(1e-9, (endMs - warmupMs) / 1000);
-  const sum = (k: keyof WindowCounters): number => measured.reduce((a, w) => a + w[k], 0);
+  const sum = (k: keyof WindowCounters): number => measured.reduce((a, w) => a + (w[k] ?? 0), 0);
   const latencies = obs.timings
     .filter((x) => Number.isFinite(x.ret) && x.ret > warmupMs && x.ret <= endMs)
     .map((x) => x.ret - x.call)
@@ -268,6 +327,7 @@ export function summarise(
   const retries = sum("retries");
   const fallbacks = sum("fallbacks");
   const consults = sum("consults");
+  const conv = convergence(windows, spec.durationMs);
   let prev = 0;
   const series = windows.map((w) => {
     const p = seriesPoint(w, w.t - prev);
@@ -297,7 +357,8 @@ export function summarise(
     cacheHitRate: ratio(sum("cacheHits"), sum("cacheHits") + sum("cacheMisses")),
     multiPartitionShare: ratio(sum("multiPartition"), sum("submitted")),
     movesPerCommand: completed > 0 ? moves / completed : 0,
-    convergence: convergence(windows, spec.durationMs),
+    convergence: conv,
+    steady: steadyState(windows, conv, warmupMs),
     wallMs,
     series,
     extra: obs.extra,

@@ -178,6 +178,18 @@ export function compact(r: PaperRunResult): PaperRunResult {
     multiPartitionShare: opt(r.multiPartitionShare, 4),
     movesPerCommand: round(r.movesPerCommand, 4),
     wallMs: Math.round(r.wallMs),
+    steady:
+      r.steady === null
+        ? null
+        : {
+            ...r.steady,
+            throughput: round(r.steady.throughput, 1),
+            movesPerS: round(r.steady.movesPerS, 1),
+            retriesPerS: round(r.steady.retriesPerS, 1),
+            fallbacksPerS: round(r.steady.fallbacksPerS, 1),
+            cacheHitRate: opt(r.steady.cacheHitRate, 4),
+            oracleQueriesPerCommand: opt(r.steady.oracleQueriesPerCommand, 4),
+          },
     convergence: {
       ...r.convergence,
       movesPerSFirstFifth: round(r.convergence.movesPerSFirstFifth, 1),
