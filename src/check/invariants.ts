@@ -22,9 +22,10 @@ export interface LogView {
 export class ConsensusChecker {
   readonly violations: string[] = [];
   private readonly leaders = new Map<number, number>();
-  private readonly committed = new Map<number, string>();
+  /** The entry first seen committed at each index (compared with {@link same}, not by key). */
+  private readonly committed = new Map<number, Entry<unknown>>();
   private maxCommitted = 0;
-  private readonly applied = new Map<number, string>();
+  private readonly applied = new Map<number, Entry<unknown>>();
   private readonly lastApplied = new Map<number, number>();
   private readonly checkedCommit = new Map<number, number>();
   private readonly keys = new WeakMap<object, string>();
@@ -49,12 +50,11 @@ export class ConsensusChecker {
     for (let i = from; i <= log.commitIndex; i++) {
       const entry = log.entry(i);
       if (entry === undefined) continue;
-      const key = this.key(entry);
       const known = this.committed.get(i);
-      if (known === undefined) this.committed.set(i, key);
-      else if (known !== key) {
+      if (known === undefined) this.committed.set(i, entry);
+      else if (!this.same(known, entry)) {
         this.fail(
-          `commit safety: index ${i} committed as ${known} and as ${key} (replica ${replica})`,
+          `commit safety: index ${i} committed as ${this.key(known)} and as ${this.key(entry)} (replica ${replica})`,
         );
       }
     }
@@ -73,12 +73,11 @@ export class ConsensusChecker {
         this.fail(`apply order: replica ${replica} applied index ${entry.index} after ${last}`);
       }
       this.lastApplied.set(replica, entry.index);
-      const key = this.key(entry);
       const known = this.applied.get(entry.index);
-      if (known === undefined) this.applied.set(entry.index, key);
-      else if (known !== key) {
+      if (known === undefined) this.applied.set(entry.index, entry);
+      else if (!this.same(known, entry)) {
         this.fail(
-          `apply safety: index ${entry.index} applied as ${known} and as ${key} (replica ${replica})`,
+          `apply safety: index ${entry.index} applied as ${this.key(known)} and as ${this.key(entry)} (replica ${replica})`,
         );
       }
     }
@@ -97,16 +96,15 @@ export class ConsensusChecker {
 
   /** Full log matching check over the logs of several replicas (call periodically and at the end). */
   checkLogs(logs: ReadonlyMap<number, LogView>): void {
-    const byPosition = new Map<string, string>();
+    const byPosition = new Map<string, Entry<unknown>>();
     for (const [replica, log] of logs) {
       for (let i = log.snapshotIndex + 1; i <= log.lastIndex; i++) {
         const entry = log.entry(i);
         if (entry === undefined) continue;
         const pos = `${i}:${entry.term}`;
-        const key = this.key(entry);
         const known = byPosition.get(pos);
-        if (known === undefined) byPosition.set(pos, key);
-        else if (known !== key) {
+        if (known === undefined) byPosition.set(pos, entry);
+        else if (!this.same(known, entry)) {
           this.fail(
             `log matching: two different entries at index ${i} term ${entry.term} (replica ${replica})`,
           );
@@ -150,13 +148,26 @@ export class ConsensusChecker {
     for (let i = log.snapshotIndex + 1; i <= this.maxCommitted; i++) {
       const known = this.committed.get(i);
       const entry = log.entry(i);
-      if (known !== undefined && entry !== undefined && this.key(entry) !== known) {
+      if (known !== undefined && entry !== undefined && !this.same(known, entry)) {
         this.fail(
           `leader completeness: leader ${replica} of term ${term} lacks committed index ${i}`,
         );
         return;
       }
     }
+  }
+
+  /**
+   * True when two entries have equal keys (term and commands). Replicas mostly hold the very
+   * objects the leader created (or copies sharing its commands), so references settle almost
+   * every comparison; serialising every entry was the checker's main cost.
+   */
+  private same(a: Entry<unknown>, b: Entry<unknown>): boolean {
+    if (a === b) return true;
+    if (a.term !== b.term) return false;
+    if (a.cmds === b.cmds) return true;
+    if (a.cmds.length === b.cmds.length && a.cmds.every((c, i) => c === b.cmds[i])) return true;
+    return this.key(a) === this.key(b);
   }
 
   private key(entry: Entry<unknown>): string {

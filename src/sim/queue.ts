@@ -1,10 +1,14 @@
 // Deterministic priority queue of simulator events: a binary min-heap on (time, insertion order).
-import { invariant } from "../core/errors.ts";
+import { InvariantError } from "../core/errors.ts";
 
-interface Node<T> {
+/** A queued item with its time (and, internally, its insertion order). */
+export interface Timed<T> {
   readonly time: number;
-  readonly seq: number;
   readonly item: T;
+}
+
+interface Node<T> extends Timed<T> {
+  readonly seq: number;
 }
 
 /**
@@ -22,7 +26,10 @@ export class EventQueue<T> {
 
   /** Queues `item` at `time` (a finite number). */
   push(time: number, item: T): void {
-    invariant(Number.isFinite(time), `EventQueue.push needs a finite time, got ${time}`);
+    // Tested, not asserted: a message built on every push is a cost of every simulated event.
+    if (!Number.isFinite(time)) {
+      throw new InvariantError(`EventQueue.push needs a finite time, got ${time}`);
+    }
     const heap = this.heap;
     const node: Node<T> = { time, seq: this.seq++, item };
     // Sift up: move parents down until the new node's slot is found.
@@ -40,6 +47,15 @@ export class EventQueue<T> {
 
   /** Removes and returns the earliest item (FIFO among equal times), or undefined when empty. */
   pop(): { time: number; item: T } | undefined {
+    const top = this.take();
+    return top === undefined ? undefined : { time: top.time, item: top.item };
+  }
+
+  /**
+   * As {@link pop}, but returns the queue's own record of the item instead of a fresh object:
+   * the simulator's loop takes one per event, and an allocation per event adds up.
+   */
+  take(): Timed<T> | undefined {
     const heap = this.heap;
     const top = heap[0];
     if (top === undefined) return undefined;
@@ -67,7 +83,7 @@ export class EventQueue<T> {
       }
       heap[i] = last;
     }
-    return { time: top.time, item: top.item };
+    return top;
   }
 
   /** Time of the earliest item, or undefined when empty. */

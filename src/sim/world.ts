@@ -67,16 +67,21 @@ export class SimWorld<W, E, N extends WorldNode> {
 
   /** Sends a message over the simulated network (lost, delayed, duplicated as it decides). */
   send(from: number, to: number, msg: W): void {
-    for (const at of this.net.deliveries(from, to, this.now)) {
-      this.queue.push(at, { kind: "deliver", from, to, msg });
-    }
+    this.sendAt(this.now, from, to, msg);
   }
 
   /** Sends a message as if it left `delay` from now (work a node does before it sends). */
   sendAfter(delay: number, from: number, to: number, msg: W): void {
-    for (const at of this.net.deliveries(from, to, this.now + delay)) {
-      this.queue.push(at, { kind: "deliver", from, to, msg });
-    }
+    this.sendAt(this.now + delay, from, to, msg);
+  }
+
+  private sendAt(at: number, from: number, to: number, msg: W): void {
+    const n = this.net.arrivals(from, to, at);
+    if (n === 0) return;
+    const ev: WorldEvent<W, E> = { kind: "deliver", from, to, msg };
+    // A duplicate shares the event: events are never mutated, and each copy is queued apart.
+    const times = this.net.arrivalTimes;
+    for (let i = 0; i < n; i++) this.queue.push(times[i]!, ev);
   }
 
   /** Schedules one of the simulation's own events `delay` from now. */
@@ -107,7 +112,7 @@ export class SimWorld<W, E, N extends WorldNode> {
    */
   run(handlers: WorldHandlers<W, E, N>, done: () => boolean, deadline: number): boolean {
     while (!done()) {
-      const next = this.queue.pop();
+      const next = this.queue.take();
       if (next === undefined || next.time > deadline) return false;
       this.now = next.time;
       this.events++;

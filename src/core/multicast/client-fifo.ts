@@ -1,7 +1,11 @@
 // Per-client FIFO state at one group: watermarks, the messages waiting for their predecessor, abandoned chains.
+import type { ClientId } from "../ids.ts";
 import type { Pending } from "./pending.ts";
 import { SeqRanges } from "./seq-ranges.ts";
-import type { McastMessage } from "./types.ts";
+import type { ClientSnapshot, McastMessage } from "./types.ts";
+
+/** The empty lists of a quiet client's snapshot, shared by all of them. */
+const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * What a group remembers about one client.
@@ -51,6 +55,9 @@ export class ClientFifo<P> {
   /** Late messages (holes that arrived) activated out of chain order and still undecided, by seq. */
   readonly late = new Map<number, Pending<P>>();
 
+  /** The last snapshot taken while nothing waited, was taken or late, and no holes were kept. */
+  private quiet: ClientSnapshot<P> | null = null;
+
   /** `maxHoles`: most hole ranges remembered. */
   constructor(maxHoles: number) {
     this.holes = new SeqRanges(maxHoles);
@@ -78,6 +85,44 @@ export class ClientFifo<P> {
   undecided(seq: number): Pending<P> | undefined {
     if (this.active !== null && this.active.msg.seq === seq) return this.active;
     return this.late.get(seq);
+  }
+
+  /**
+   * This record in a snapshot. A group snapshots often and holds a record for every client it
+   * ever heard from, most of them quiet (nothing waiting, taken, late or abandoned): such a
+   * record is two numbers, and its snapshot is reused, not rebuilt, while they stay the same.
+   * Snapshots are immutable values, so sharing one between two of them is safe.
+   */
+  snapshot(client: ClientId): ClientSnapshot<P> {
+    const { activated, delivered } = this;
+    if (
+      this.waiting.size === 0 &&
+      this.holes.size === 0 &&
+      this.taken.length === 0 &&
+      this.late.size === 0
+    ) {
+      const q = this.quiet;
+      if (q !== null && q.activated === activated && q.delivered === delivered) return q;
+      this.quiet = Object.freeze({
+        client,
+        activated,
+        delivered,
+        waiting: NONE,
+        holes: NONE,
+        taken: NONE,
+        late: NONE,
+      });
+      return this.quiet;
+    }
+    return {
+      client,
+      activated,
+      delivered,
+      waiting: [...this.waiting.values()],
+      holes: this.holes.toArray(),
+      taken: [...this.taken],
+      late: [...this.late.keys()],
+    };
   }
 
   /** The message whose predecessor here is `prev` and that may now be activated, removed. */

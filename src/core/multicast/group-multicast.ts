@@ -183,7 +183,7 @@ export class GroupMulticast<P, R> {
    * reliably to group `to`: it joins the outbox for `to` with the next channel seq.
    */
   send(to: GroupId, payload: R): void {
-    invariant(to !== this.self, `group ${to} sends an app message to itself`);
+    if (to === this.self) invariant(false, `group ${to} sends an app message to itself`);
     this.channels.push(to, { type: "app", payload });
   }
 
@@ -283,15 +283,8 @@ export class GroupMulticast<P, R> {
       proposals: [...p.proposals],
       final: p.final,
     }));
-    const clients: ClientSnapshot<P>[] = [...this.clients].map(([client, f]) => ({
-      client,
-      activated: f.activated,
-      delivered: f.delivered,
-      waiting: [...f.waiting.values()],
-      holes: f.holes.toArray(),
-      taken: [...f.taken],
-      late: [...f.late.keys()],
-    }));
+    const clients: ClientSnapshot<P>[] = [];
+    for (const [client, f] of this.clients) clients.push(f.snapshot(client));
     const channels = this.channels.snapshot();
     return {
       format: MCAST_SNAPSHOT_FORMAT,
@@ -599,7 +592,9 @@ export class GroupMulticast<P, R> {
     late = false,
     taken = false,
   ): Pending<P> {
-    invariant(late || fifo.active === null, `client ${msg.client}: two undecided chain messages`);
+    if (!late && fifo.active !== null) {
+      invariant(false, `client ${msg.client}: two undecided chain messages`);
+    }
     this.clockValue += 1;
     const local = this.clockValue;
     const p: Pending<P> = { msg, local, proposals: new Map([[this.self, local]]), final: null };

@@ -57,8 +57,11 @@ export class RaftLog<C> {
 
   /** Appends one entry at `lastIndex + 1`. */
   append(e: Entry<C>): void {
-    invariant(e.index === this.lastIndex + 1, `log: append ${e.index} after ${this.lastIndex}`);
-    invariant(e.term >= this.lastTerm, `log: term ${e.term} after ${this.lastTerm}`);
+    // Conditions first: the messages are only built on failure (this runs for every entry).
+    if (e.index !== this.lastIndex + 1) {
+      invariant(false, `log: append ${e.index} after ${this.lastIndex}`);
+    }
+    if (e.term < this.lastTerm) invariant(false, `log: term ${e.term} after ${this.lastTerm}`);
     this.entries.push(e);
   }
 
@@ -73,7 +76,9 @@ export class RaftLog<C> {
    * must not ask for compacted entries.
    */
   slice(lo: number, hi: number): Entry<C>[] {
-    invariant(lo > this.snapIndex, `log: slice from ${lo} is compacted (${this.snapIndex})`);
+    if (lo <= this.snapIndex) {
+      invariant(false, `log: slice from ${lo} is compacted (${this.snapIndex})`);
+    }
     const end = Math.min(hi, this.lastIndex);
     if (end < lo) return [];
     return this.entries.slice(lo - this.snapIndex - 1, end - this.snapIndex);

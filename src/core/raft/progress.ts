@@ -45,7 +45,7 @@ export class Inflights {
     const cap = this.buf.length;
     if (this.count > 0) {
       const prev = this.buf[(this.head + this.count - 1) % cap] as number;
-      invariant(last > prev, `inflights: ${last} not after ${prev}`);
+      if (last <= prev) invariant(false, `inflights: ${last} not after ${prev}`);
     }
     this.buf[(this.head + this.count) % cap] = last;
     this.count++;

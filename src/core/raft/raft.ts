@@ -803,7 +803,7 @@ export class Raft<C, S> {
       }
       const prevIndex = pr.next - 1;
       const prevTerm = this.log.termAt(prevIndex);
-      invariant(prevTerm !== undefined, `raft: next ${pr.next} beyond our log`);
+      if (prevTerm === undefined) invariant(false, `raft: next ${pr.next} beyond our log`);
       const last = Math.min(this.log.lastIndex, prevIndex + maxEntries);
       if (last <= prevIndex && !(pr.state === "probe" && pr.match < prevIndex)) return;
       const entries = last > prevIndex ? this.log.slice(prevIndex + 1, last) : [];

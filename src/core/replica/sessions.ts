@@ -36,7 +36,7 @@ function positiveInt(name: string, v: number): number {
  *   must exceed the number of clients active at once by a wide margin.
  */
 export class SessionTable<Res> {
-  private readonly entries = new Map<ClientId, { seqs: number[]; results: Res[] }>();
+  private readonly entries = new Map<ClientId, Slot<Res>>();
   private readonly capacity: number;
   private readonly perClient: number;
 
@@ -56,11 +56,11 @@ export class SessionTable<Res> {
    */
   check(client: ClientId, seq: number): SessionVerdict<Res> {
     const entry = this.entries.get(client);
-    if (entry === undefined) return { kind: "new" };
+    if (entry === undefined) return NEW;
     const last = entry.seqs[entry.seqs.length - 1]!;
-    if (seq > last) return { kind: "new" };
+    if (seq > last) return NEW;
     const i = entry.seqs.indexOf(seq);
-    return i < 0 ? { kind: "stale" } : { kind: "duplicate", result: entry.results[i]! };
+    return i < 0 ? STALE : { kind: "duplicate", result: entry.results[i]! };
   }
 
   /** Remembers the answer to a command, evicting the least recently active client if full. */
@@ -70,6 +70,12 @@ export class SessionTable<Res> {
       const last = entry.seqs[entry.seqs.length - 1]!;
       if (seq <= last) {
         throw new InvariantError(`session ${client}: seq ${seq} recorded after ${last}`);
+      }
+      if (entry.shared !== null) {
+        // A snapshot holds these arrays: write to copies (copy on write).
+        entry.seqs = entry.seqs.slice();
+        entry.results = entry.results.slice();
+        entry.shared = null;
       }
       entry.seqs.push(seq);
       entry.results.push(result);
@@ -82,23 +88,42 @@ export class SessionTable<Res> {
       this.entries.set(client, entry);
       return;
     }
-    this.entries.set(client, { seqs: [seq], results: [result] });
+    this.entries.set(client, { seqs: [seq], results: [result], shared: null });
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
   }
 
-  /** A copy of the table for a snapshot. */
+  /**
+   * The table for a snapshot. Replicas snapshot often and most clients' answers do not change
+   * between two snapshots, so unchanged clients' entries are shared with the previous snapshot
+   * rather than copied; `record` copies an entry's arrays before it changes a shared one.
+   */
   snapshot(): SessionSnapshot<Res> {
-    return [...this.entries].map(([c, e]) => [c, { seqs: [...e.seqs], results: [...e.results] }]);
+    const out: (readonly [ClientId, SessionEntry<Res>])[] = [];
+    for (const [client, e] of this.entries) {
+      if (e.shared === null) e.shared = [client, { seqs: e.seqs, results: e.results }];
+      out.push(e.shared);
+    }
+    return out;
   }
 
   /** Replaces the table with a snapshot's. */
   restore(snap: SessionSnapshot<Res>): void {
     this.entries.clear();
     for (const [client, e] of snap) {
-      this.entries.set(client, { seqs: [...e.seqs], results: [...e.results] });
+      this.entries.set(client, { seqs: [...e.seqs], results: [...e.results], shared: null });
     }
   }
 }
+
+/** One client's answers, and the snapshot form that shares its arrays (null: none does). */
+interface Slot<Res> {
+  seqs: number[];
+  results: Res[];
+  shared: readonly [ClientId, SessionEntry<Res>] | null;
+}
+
+const NEW: SessionVerdict<never> = Object.freeze({ kind: "new" });
+const STALE: SessionVerdict<never> = Object.freeze({ kind: "stale" });
