@@ -115,6 +115,8 @@ export interface DsWindow {
   readonly cacheMisses: number;
   readonly multiPartition: number;
   readonly submitted: number;
+  /** Location queries sent to oracle replicas (outside the log). */
+  readonly queries: number;
 }
 
 /** Defaults for a quick correctness run. */
@@ -392,6 +394,7 @@ export function runDsSimulation<Cmd, Res, Val>(
       cacheMisses: now.cacheMisses - last.cacheMisses,
       multiPartition: now.multiPartition - last.multiPartition,
       submitted: now.submitted - last.submitted,
+      queries: now.queries - last.queries,
     });
     last = now;
   };
