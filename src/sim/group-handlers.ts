@@ -67,8 +67,11 @@ export function groupHandlers<P, R, Res, Snap, E>(
       world.sendAfter(delay, node.id, s.to, s.msg);
     }
   };
-  /** Readies whose committed entries were applied at `run`, before their fsync. */
-  const appliedEarly = new WeakSet<GroupReady<P, R, Res, Snap>>();
+  /**
+   * Per node, the Ready whose committed entries were applied at `run`, before its fsync. A node
+   * has one Ready in flight at most; a map by node beats a WeakSet, which is costly to add to.
+   */
+  const appliedEarly = new Map<number, GroupReady<P, R, Res, Snap>>();
   return {
     deliver(to, from, msg) {
       if (
@@ -98,7 +101,7 @@ export function groupHandlers<P, R, Res, Snap, E>(
       // produce leaves once the CPU part of the service time has passed.
       const early = rd === null ? null : (node.replica?.core.applyCommitted(rd) ?? null);
       if (rd !== null && early !== null) {
-        appliedEarly.add(rd);
+        appliedEarly.set(node.id, rd);
         checks.of(node.id).observeApply(node.id, rd.raft.committed);
         hooks.applied(node, rd, early);
         dispatch(node, early.sends, started.cpu);
@@ -119,7 +122,8 @@ export function groupHandlers<P, R, Res, Snap, E>(
         traffic.raftMessages++;
         world.send(node.id, m.to, m);
       }
-      if (!appliedEarly.has(done.rd)) {
+      if (appliedEarly.get(node.id) === done.rd) appliedEarly.delete(node.id);
+      else {
         c.observeApply(node.id, raft.committed);
         hooks.applied(node, done.rd, done.adv);
       }

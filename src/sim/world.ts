@@ -112,11 +112,14 @@ export class SimWorld<W, E, N extends WorldNode> {
    */
   run(handlers: WorldHandlers<W, E, N>, done: () => boolean, deadline: number): boolean {
     while (!done()) {
-      const next = this.queue.take();
-      if (next === undefined || next.time > deadline) return false;
-      this.now = next.time;
+      const time = this.queue.peekTime();
+      if (time === undefined) return false;
+      // Taken even when past the deadline (and then lost), as it always was: replays depend on it.
+      const item = this.queue.popItem();
+      if (time > deadline) return false;
+      this.now = time;
       this.events++;
-      this.dispatch(next.item, handlers);
+      this.dispatch(item, handlers);
     }
     return true;
   }

@@ -130,6 +130,15 @@ export class GroupMulticast<P, R> {
   private pending = 0;
   private waiting = 0;
   private readonly clients = new Map<ClientId, ClientFifo<P>>();
+  /**
+   * The client records of the last snapshot, in `clients` order, with each client's position,
+   * and the clients whose record may have changed since (reached through {@link fifo}). A
+   * snapshot rebuilds only those: a group holds a record for every client it ever heard from,
+   * and replicas snapshot often.
+   */
+  private snapClients: ClientSnapshot<P>[] = [];
+  private readonly snapPosition = new Map<ClientId, number>();
+  private readonly touched = new Set<ClientId>();
   private readonly undecided = new UndecidedQueue<P>();
   private readonly finals = new MinHeap<Pending<P>>(compareFinal);
   private readonly early: EarlyProposals<P>;
@@ -272,6 +281,16 @@ export class GroupMulticast<P, R> {
     return this.clients.get(client)?.holes.has(seq) ?? false;
   }
 
+  /**
+   * A client's record, for a path that may change it: every change of a record goes through
+   * here (or creates the record), so that the next snapshot rebuilds it.
+   */
+  private fifo(client: ClientId): ClientFifo<P> | undefined {
+    const f = this.clients.get(client);
+    if (f !== undefined) this.touched.add(client);
+    return f;
+  }
+
   /** A copy of the whole state. Deliveries must have been taken first (the app's state follows them). */
   snapshot(): McastSnapshot<P, R> {
     invariant(this.deliveries.length === 0, "snapshot with deliveries not yet taken");
@@ -283,8 +302,20 @@ export class GroupMulticast<P, R> {
       proposals: [...p.proposals],
       final: p.final,
     }));
-    const clients: ClientSnapshot<P>[] = [];
-    for (const [client, f] of this.clients) clients.push(f.snapshot(client));
+    const clients = this.snapClients.slice();
+    for (const client of this.touched) {
+      const s = this.clients.get(client)!.snapshot(client);
+      const at = this.snapPosition.get(client);
+      if (at !== undefined) clients[at] = s;
+      else {
+        // Records are never removed and are touched when created, so new ones come in order.
+        this.snapPosition.set(client, clients.length);
+        clients.push(s);
+      }
+    }
+    this.touched.clear();
+    invariant(clients.length === this.clients.size, "snapshot: client records out of step");
+    this.snapClients = clients;
     const channels = this.channels.snapshot();
     return {
       format: MCAST_SNAPSHOT_FORMAT,
@@ -322,6 +353,9 @@ export class GroupMulticast<P, R> {
     this.clockValue = snap.clock;
     this.deliveries = [];
     this.clients.clear();
+    this.snapClients = [];
+    this.snapPosition.clear();
+    this.touched.clear();
     this.waiting = 0;
     const late = new Map<ClientId, ReadonlySet<number>>();
     for (const c of snap.clients) {
@@ -334,6 +368,7 @@ export class GroupMulticast<P, R> {
       late.set(c.client, new Set(c.late));
       this.waiting += c.waiting.length + c.taken.length;
       this.clients.set(c.client, f);
+      this.touched.add(c.client);
     }
     this.undecided.clear();
     this.finals.clear();
@@ -368,7 +403,7 @@ export class GroupMulticast<P, R> {
     const pos = destIndex(msg.dests, this.self);
     if (pos < 0) return "ignored"; // not addressed to this group
     const prev = msg.prev[pos]!;
-    const known = this.clients.get(msg.client);
+    const known = this.fifo(msg.client);
     if (known?.holes.delete(msg.seq) === true) {
       // A seq abandoned here arrives late: admit it whatever the bounds (it may be activated
       // elsewhere, waiting on our proposal) and activate it now, out of chain order.
@@ -391,6 +426,7 @@ export class GroupMulticast<P, R> {
     if (fifo === undefined) {
       fifo = new ClientFifo<P>(this.maxWaitingPerClient);
       this.clients.set(msg.client, fifo);
+      this.touched.add(msg.client);
     }
     if (ready) {
       this.activateOne(msg, fifo);
@@ -430,7 +466,7 @@ export class GroupMulticast<P, R> {
       this.channels.accept(from, seq);
       return "applied";
     }
-    const fifo = this.clients.get(client)!;
+    const fifo = this.fifo(client)!;
     const p = fifo.undecided(mseq);
     if (p !== undefined) {
       // Another version of the id is activated here: this one never will be. Tell `from`.
@@ -523,7 +559,7 @@ export class GroupMulticast<P, R> {
    * successor may be the one awaited; the leader retries later).
    */
   private abandon(client: ClientId, seq: number): ApplyOutcome {
-    const fifo = this.clients.get(client);
+    const fifo = this.fifo(client);
     if (fifo === undefined || fifo.waitingWith(seq) === undefined) return "ignored";
     if (fifo.active !== null) return "refused";
     const taken: McastMessage<P>[] = [];
@@ -665,7 +701,7 @@ export class GroupMulticast<P, R> {
       if (u !== undefined && mayPrecede(u, this.self, f)) return;
       this.finals.pop();
       this.pending--;
-      const fifo = this.clients.get(f.msg.client);
+      const fifo = this.fifo(f.msg.client);
       invariant(fifo !== undefined, "delivering a message of an unknown client");
       const ts = f.final;
       invariant(ts !== null, "a message in the final heap without a final timestamp");

@@ -36,7 +36,13 @@ function positiveInt(name: string, v: number): number {
  *   must exceed the number of clients active at once by a wide margin.
  */
 export class SessionTable<Res> {
-  private readonly entries = new Map<ClientId, Slot<Res>>();
+  /**
+   * Each client's entry in its snapshot form, never changed in place: `record` replaces it. A
+   * snapshot is then a copy of the values, sharing every entry with the table and with earlier
+   * snapshots; replicas snapshot often, and copying every client's answers each time (or even
+   * visiting each entry) cost more than a new entry per answer.
+   */
+  private readonly entries = new Map<ClientId, readonly [ClientId, SessionEntry<Res>]>();
   private readonly capacity: number;
   private readonly perClient: number;
 
@@ -55,74 +61,51 @@ export class SessionTable<Res> {
    * stale (older than every remembered answer: the client no longer waits for it).
    */
   check(client: ClientId, seq: number): SessionVerdict<Res> {
-    const entry = this.entries.get(client);
-    if (entry === undefined) return NEW;
-    const last = entry.seqs[entry.seqs.length - 1]!;
+    const pair = this.entries.get(client);
+    if (pair === undefined) return NEW;
+    const { seqs, results } = pair[1];
+    const last = seqs[seqs.length - 1]!;
     if (seq > last) return NEW;
-    const i = entry.seqs.indexOf(seq);
-    return i < 0 ? STALE : { kind: "duplicate", result: entry.results[i]! };
+    const i = seqs.indexOf(seq);
+    return i < 0 ? STALE : { kind: "duplicate", result: results[i]! };
   }
 
   /** Remembers the answer to a command, evicting the least recently active client if full. */
   record(client: ClientId, seq: number, result: Res): void {
-    const entry = this.entries.get(client);
-    if (entry !== undefined) {
-      const last = entry.seqs[entry.seqs.length - 1]!;
+    const pair = this.entries.get(client);
+    if (pair !== undefined) {
+      const { seqs, results } = pair[1];
+      const last = seqs[seqs.length - 1]!;
       if (seq <= last) {
         throw new InvariantError(`session ${client}: seq ${seq} recorded after ${last}`);
       }
-      if (entry.shared !== null) {
-        // A snapshot holds these arrays: write to copies (copy on write).
-        entry.seqs = entry.seqs.slice();
-        entry.results = entry.results.slice();
-        entry.shared = null;
-      }
-      entry.seqs.push(seq);
-      entry.results.push(result);
-      if (entry.seqs.length > this.perClient) {
-        entry.seqs.shift();
-        entry.results.shift();
-      }
+      // Keep the last `perClient` answers, this one included: drop the oldest once full.
+      const from = seqs.length + 1 > this.perClient ? 1 : 0;
+      const entry = { seqs: [...seqs.slice(from), seq], results: [...results.slice(from), result] };
       // Delete and re-insert so the Map's order stays "least recently active first".
       this.entries.delete(client);
-      this.entries.set(client, entry);
+      this.entries.set(client, [client, entry]);
       return;
     }
-    this.entries.set(client, { seqs: [seq], results: [result], shared: null });
+    this.entries.set(client, [client, { seqs: [seq], results: [result] }]);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
   }
 
-  /**
-   * The table for a snapshot. Replicas snapshot often and most clients' answers do not change
-   * between two snapshots, so unchanged clients' entries are shared with the previous snapshot
-   * rather than copied; `record` copies an entry's arrays before it changes a shared one.
-   */
+  /** The table for a snapshot (entries are immutable and shared, see `entries`). */
   snapshot(): SessionSnapshot<Res> {
-    const out: (readonly [ClientId, SessionEntry<Res>])[] = [];
-    for (const [client, e] of this.entries) {
-      if (e.shared === null) e.shared = [client, { seqs: e.seqs, results: e.results }];
-      out.push(e.shared);
-    }
-    return out;
+    return Array.from(this.entries.values());
   }
 
   /** Replaces the table with a snapshot's. */
   restore(snap: SessionSnapshot<Res>): void {
     this.entries.clear();
     for (const [client, e] of snap) {
-      this.entries.set(client, { seqs: [...e.seqs], results: [...e.results], shared: null });
+      this.entries.set(client, [client, { seqs: [...e.seqs], results: [...e.results] }]);
     }
   }
-}
-
-/** One client's answers, and the snapshot form that shares its arrays (null: none does). */
-interface Slot<Res> {
-  seqs: number[];
-  results: Res[];
-  shared: readonly [ClientId, SessionEntry<Res>] | null;
 }
 
 const NEW: SessionVerdict<never> = Object.freeze({ kind: "new" });
