@@ -100,6 +100,8 @@ function runSim(
       partitions: spec.partitions,
       replicas: opts.replicas ?? 3,
       clients: spec.partitions * spec.clientsPerPartition,
+      // One client process per partition's worth of clients, sharing its location cache.
+      clientsPerProcess: spec.clientsPerPartition,
       policy: spec.policy,
       retryThreshold: spec.retryThreshold,
       cost: opts.cost ?? defaultCostModel,
@@ -126,6 +128,12 @@ function runSim(
       /** Consults ordered through the oracle's log, and location queries answered outside it. */
       oracleConsults: s.oracleConsults,
       locationQueries: s.queries,
+      placementGuesses: s.placementGuesses,
+      wrongGuesses: s.wrongGuesses,
+      forwardingHints: s.hints,
+      discoveries: s.discoveries,
+      staleMoves: s.staleMoves,
+      movesApplied: s.movesApplied,
       /**
        * Simulator speed: commands completed in the whole run (warm-up included) per second of
        * wall time. The one figure here that depends on the machine, not on the seed.

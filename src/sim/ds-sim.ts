@@ -7,6 +7,7 @@ import { MulticastChecker } from "../check/multicast-checker.ts";
 import { checkOwnership } from "../check/ownership.ts";
 import type { PartitionedApp } from "../core/dssmr/app.ts";
 import { createDsGroupApp, type DsGroupSnapshot } from "../core/dssmr/group-app.ts";
+import { LocationCache } from "../core/dssmr/location-cache.ts";
 import { OracleApp } from "../core/dssmr/oracle.ts";
 import { type DsBugName, type DsDeployment, PartitionApp } from "../core/dssmr/partition.ts";
 import type { DestinationPolicy } from "../core/dssmr/policy.ts";
@@ -76,6 +77,11 @@ export interface DsSimOptions {
   readonly partitions: number;
   readonly replicas: number;
   readonly clients: number;
+  /**
+   * Clients per client process: the clients of one process share one location cache (as the
+   * commands of one DsClient do). Default 1: every client alone.
+   */
+  readonly clientsPerProcess?: number;
   /** Commands in total. */
   readonly ops: number;
   readonly policy: DestinationPolicy;
@@ -277,7 +283,14 @@ export function runDsSimulation<Cmd, Res, Val>(
     current: number;
   }
   const clients = new Map<number, SimClient>();
+  const caches = new Map<number, LocationCache>();
   for (let i = 0; i < opts.clients; i++) {
+    const process = Math.floor(i / Math.max(1, opts.clientsPerProcess ?? 1));
+    let cache = caches.get(process);
+    if (cache === undefined) {
+      cache = new LocationCache();
+      caches.set(process, cache);
+    }
     const addr = CLIENT_BASE + i;
     const rng = root.fork(`client-${i}`);
     const proxyRng = root.fork(`proxy-${i}`);
@@ -290,6 +303,7 @@ export function runDsSimulation<Cmd, Res, Val>(
         retryThreshold: opts.retryThreshold,
         policy: opts.policy,
         timeoutTicks: opts.clientTimeoutTicks,
+        cache,
       },
       workload.app as PartitionedApp<Cmd, Res, unknown>,
       () => proxyRng.next(),

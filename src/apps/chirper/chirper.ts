@@ -39,6 +39,8 @@ export function createChirper(
       chirperError(cmd, reason === "exists" ? "user-exists" : "unknown-user", variable),
     place,
     validate: validateChirper,
+    // A post reads its author's followers: the next post of that author needs them again.
+    learnKey: (cmd) => (cmd.type === "post" ? `post:${cmd.user}` : null),
   };
 }
 

@@ -64,4 +64,10 @@ export interface PartitionedApp<Cmd, Res, Val> {
   place(variable: VarId, partitions: readonly PartitionId[]): PartitionId;
   /** Checks a command that arrives from outside; returns an error message, or null if valid. */
   validate(cmd: unknown): string | null;
+  /**
+   * Optional: commands with the same key learn the same variables while they run (Chirper: the
+   * posts of one author read the same followers). A client remembers what the last such command
+   * needed and declares it up front, saving the retry that would discover it. Null: none.
+   */
+  learnKey?(cmd: Cmd): string | null;
 }

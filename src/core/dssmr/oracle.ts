@@ -50,6 +50,8 @@ export class OracleApp<Cmd, Res, Val>
   implements GroupApp<DsPayload<Cmd>, DsRelay<Val>, DsReply<Res>, OracleSnapshot<Cmd, Val>>
 {
   private map = new Map<VarId, PartitionId>();
+  /** Variables mapped to each partition: `map` counted, kept up to date by `place`. */
+  private loads = new Map<PartitionId, number>();
   private decisions = new Map<string, Decision>();
   private readonly queue: ExecQueue<Cmd, Val>;
   private counters: OracleCounters = {
@@ -76,7 +78,24 @@ export class OracleApp<Cmd, Res, Val>
     this.app = app;
     this.deployment = deployment;
     this.queue = new ExecQueue({ ignoreClaims: deployment.bugs?.has("ignore-claims") ?? false });
-    for (const [v, p] of initial) this.map.set(v, p);
+    for (const [v, p] of initial) this.place(v, p);
+  }
+
+  /** Maps `v` to `p` (null: unmaps it), keeping the per-partition counts. */
+  private place(v: VarId, p: PartitionId | null): void {
+    const old = this.map.get(v);
+    if (old !== undefined) this.loads.set(old, (this.loads.get(old) ?? 0) - 1);
+    if (p === null) {
+      this.map.delete(v);
+      return;
+    }
+    this.map.set(v, p);
+    this.loads.set(p, (this.loads.get(p) ?? 0) + 1);
+  }
+
+  /** Variables per partition, for the clients' destination policy. */
+  private loadList(): [PartitionId, number][] {
+    return this.deployment.partitions.map((p) => [p, this.loads.get(p) ?? 0]);
   }
 
   /** Counters so far. */
@@ -96,9 +115,7 @@ export class OracleApp<Cmd, Res, Val>
 
   /** Variables per partition. */
   counts(): Map<PartitionId, number> {
-    const out = new Map<PartitionId, number>(this.deployment.partitions.map((p) => [p, 0]));
-    for (const p of this.map.values()) out.set(p, (out.get(p) ?? 0) + 1);
-    return out;
+    return new Map(this.loadList());
   }
 
   /**
@@ -118,7 +135,10 @@ export class OracleApp<Cmd, Res, Val>
       locations.push([v, p]);
     }
     this.counters.queries++;
-    return { type: "prophecy", prophecy: { kind: "locations", locations } };
+    return {
+      type: "prophecy",
+      prophecy: { kind: "locations", locations, loads: this.loadList() },
+    };
   }
 
   deliver(msg: McastMessage<DsPayload<Cmd>>, ts: Timestamp, ctx: Ctx<Res, Val>): void {
@@ -147,7 +167,9 @@ export class OracleApp<Cmd, Res, Val>
   }
 
   restore(snap: OracleSnapshot<Cmd, Val>): void {
-    this.map = new Map(snap.map);
+    this.map = new Map();
+    this.loads = new Map();
+    for (const [v, p] of snap.map) this.place(v, p);
     this.decisions = new Map(snap.decisions);
     this.queue.restore(snap.queue);
     this.counters = { ...snap.counters };
@@ -183,7 +205,7 @@ export class OracleApp<Cmd, Res, Val>
     switch (p.type) {
       case "create": {
         const ok = !this.map.has(p.variable);
-        if (ok) this.map.set(p.variable, p.partition);
+        if (ok) this.place(p.variable, p.partition);
         this.decisions.set(key, ok ? "created" : "exists");
         ctx.send(p.partition, { type: "outcome", ref, ok, partition: p.partition });
         return;
@@ -191,7 +213,7 @@ export class OracleApp<Cmd, Res, Val>
       case "delete": {
         const owner = this.map.get(p.variable);
         const ok = owner === p.partition;
-        if (ok) this.map.delete(p.variable);
+        if (ok) this.place(p.variable, null);
         this.decisions.set(key, owner === undefined || ok ? "deleted" : "elsewhere");
         ctx.send(p.partition, { type: "outcome", ref, ok, partition: p.partition });
         return;
@@ -205,12 +227,12 @@ export class OracleApp<Cmd, Res, Val>
         if (kind.kind === "create") {
           ok = !this.map.has(kind.variable);
           partition = this.app.place(kind.variable, this.deployment.partitions);
-          if (ok) this.map.set(kind.variable, partition);
+          if (ok) this.place(kind.variable, partition);
           this.decisions.set(key, ok ? "created" : "exists");
         } else {
           partition = this.map.get(kind.variable) ?? null;
           ok = partition !== null;
-          this.map.delete(kind.variable);
+          this.place(kind.variable, null);
           this.decisions.set(key, "deleted");
         }
         for (const g of msg.dests) {
@@ -238,7 +260,7 @@ export class OracleApp<Cmd, Res, Val>
       case "move":
         for (const v of p.variables) {
           if (this.map.get(v) === p.from) {
-            this.map.set(v, p.to);
+            this.place(v, p.to);
             this.counters.moves++;
           } else {
             this.counters.staleMoves++;
@@ -299,6 +321,6 @@ export class OracleApp<Cmd, Res, Val>
       if (p === undefined) return { kind: "nok", variable: v };
       locations.push([v, p]);
     }
-    return { kind: "locations", locations };
+    return { kind: "locations", locations, loads: this.loadList() };
   }
 }

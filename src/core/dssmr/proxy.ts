@@ -4,6 +4,7 @@ import type { McastRequest, McastResponse, QueryRequest, QueryResponse } from ".
 import type { ClientId, GroupId, ReplicaId } from "../ids.ts";
 import type { McastMessage } from "../multicast/types.ts";
 import type { CommandKind, PartitionedApp } from "./app.ts";
+import { LocationCache } from "./location-cache.ts";
 import type { DsDeployment } from "./partition.ts";
 import { union } from "./partition.ts";
 import { chooseDestination, type DestinationPolicy } from "./policy.ts";
@@ -40,6 +41,8 @@ export interface ProxyOptions {
    * retry whose answer says where the variable went. Default true.
    */
   readonly guessPlacement?: boolean;
+  /** The location cache to use; proxies of one client process share one. Default: its own. */
+  readonly cache?: LocationCache;
 }
 
 /**
@@ -133,6 +136,8 @@ interface CommandState<Cmd> {
   multi: boolean;
   /** Has been answered retry at least once. */
   retried: boolean;
+  /** The application's learn key of the command (see PartitionedApp.learnKey), or null. */
+  readonly learnKey: string | null;
   /** Variables of the current attempt routed by a placement guess. */
   guessed: readonly VarId[];
 }
@@ -163,7 +168,7 @@ export class ClientProxy<Cmd, Res> {
   private readonly options: ProxyOptions;
   private readonly app: PartitionedApp<Cmd, Res, unknown>;
   private readonly random: () => number;
-  private readonly cache = new Map<VarId, PartitionId>();
+  private readonly cache: LocationCache;
   private readonly guess = new Map<GroupId, ReplicaId>();
   private readonly lastSeqTo = new Map<GroupId, number>();
   private readonly outgoing = new Map<number, Outgoing<Cmd>>();
@@ -207,6 +212,7 @@ export class ClientProxy<Cmd, Res> {
     this.options = options;
     this.app = app;
     this.random = random;
+    this.cache = options.cache ?? new LocationCache();
   }
 
   /** Commands submitted and not completed. */
@@ -229,10 +235,13 @@ export class ClientProxy<Cmd, Res> {
     const why = this.app.validate(cmd);
     if (why !== null) throw new InputError(why);
     const id = this.nextId++;
+    const key = this.app.learnKey?.(cmd) ?? null;
+    const declared = this.app.variables(cmd);
     const state: CommandState<Cmd> = {
       id,
       cmd,
-      vars: [...this.app.variables(cmd)],
+      vars: key === null ? [...declared] : union(declared, this.cache.learned(key)),
+      learnKey: key,
       attempt: 0,
       awaiting: null,
       multi: false,
@@ -428,6 +437,7 @@ export class ClientProxy<Cmd, Res> {
     this.stats.retries++;
     const before = new Set(c.vars);
     c.vars = union(c.vars, reply.needs);
+    if (c.learnKey !== null) this.cache.learn(c.learnKey, c.vars);
     const missing = reply.missing ?? c.vars;
     for (const v of missing) this.cache.delete(v);
     for (const [v, p] of reply.hints ?? []) {
@@ -521,6 +531,7 @@ export class ClientProxy<Cmd, Res> {
       }
       case "locations": {
         const locations = new Map(prophecy.locations);
+        if (prophecy.loads !== undefined) this.cache.setLoads(prophecy.loads);
         for (const [v, p] of locations) this.cache.set(v, p);
         this.route(c, locations);
         return;
@@ -532,7 +543,11 @@ export class ClientProxy<Cmd, Res> {
   private route(c: CommandState<Cmd>, locations: ReadonlyMap<VarId, PartitionId>): void {
     const involved = new Set(locations.values());
     this.countMulti(c, involved.size);
-    const dest = chooseDestination(this.options.policy, locations, this.random);
+    const first = this.app.variables(c.cmd)[0];
+    const dest = chooseDestination(this.options.policy, locations, this.random, {
+      loads: this.cache.loads,
+      ...(first === undefined ? {} : { first }),
+    });
     // One move message per source partition, carrying every variable needed from it.
     const bySource = new Map<PartitionId, VarId[]>();
     for (const [v, p] of locations) {
@@ -544,6 +559,7 @@ export class ClientProxy<Cmd, Res> {
     }
     for (const [from, variables] of bySource) {
       this.stats.moves += variables.length;
+      this.cache.moved(from, dest, variables.length);
       this.multicast(sortedUnique([ORACLE, from, dest]), {
         type: "move",
         variables,

@@ -82,7 +82,12 @@ export type DsRelay<Val> =
 
 /** Where the oracle says variables are (a prophecy), or a decision that ends the command. */
 export type Prophecy =
-  | { readonly kind: "locations"; readonly locations: readonly (readonly [VarId, PartitionId])[] }
+  | {
+      readonly kind: "locations";
+      readonly locations: readonly (readonly [VarId, PartitionId])[];
+      /** Variables each partition holds, by the oracle's map (absent from old replies). */
+      readonly loads?: readonly (readonly [PartitionId, number])[];
+    }
   /** A create: the variable is new; create it here. */
   | { readonly kind: "place"; readonly partition: PartitionId }
   /** A delete of a mapped variable: it lives here. */

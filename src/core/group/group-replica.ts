@@ -466,8 +466,12 @@ export class GroupReplica<P, R, Res, Snap> {
   }
 
   private recordReply(client: ClientId, seq: number, result: Res): void {
-    // A client's commands are answered in order; an older answer is not worth remembering.
-    if (this.sessions.check(client, seq).kind === "new") this.sessions.record(client, seq, result);
+    // Answers may come out of seq order (DS-SMR runs commands that share no variable past a
+    // blocked one): every first answer is remembered, in its place, so that a lost reply to an
+    // older command is still there when the client asks again.
+    if (this.sessions.check(client, seq).kind !== "duplicate") {
+      this.sessions.record(client, seq, result);
+    }
     if (this.answering) {
       this.toClient(client, { type: "mcast-reply", group: this.group, client, seq, result });
     }

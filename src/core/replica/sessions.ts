@@ -29,8 +29,9 @@ function positiveInt(name: string, v: number): number {
  * Invariants:
  * - it changes only when a committed command is applied, so it is identical on every replica
  *   at the same applied index and travels in snapshots;
- * - per client, answers are recorded in increasing `seq` order, and the last `perClient` of them
- *   are kept: a client with at most that many commands in flight always gets its answer back;
+ * - per client, the answers with the `perClient` highest seqs are kept, in seq order (an answer
+ *   may be recorded after a later one): a client whose messages in flight span fewer than
+ *   `perClient` seqs always gets its answer back;
  * - it holds at most `capacity` clients; the least recently active is evicted first. An evicted
  *   client whose old command is retransmitted later would see it run again, so `capacity`
  *   must exceed the number of clients active at once by a wide margin.
@@ -75,13 +76,18 @@ export class SessionTable<Res> {
     const pair = this.entries.get(client);
     if (pair !== undefined) {
       const { seqs, results } = pair[1];
-      const last = seqs[seqs.length - 1]!;
-      if (seq <= last) {
-        throw new InvariantError(`session ${client}: seq ${seq} recorded after ${last}`);
+      // Usually the newest; a group whose commands complete out of delivery order (DS-SMR's
+      // conflict-aware execution) may answer an older one late: it goes in its place by seq.
+      let at = seqs.length;
+      while (at > 0 && seqs[at - 1]! > seq) at--;
+      if (at > 0 && seqs[at - 1] === seq) {
+        throw new InvariantError(`session ${client}: seq ${seq} recorded twice`);
       }
-      // Keep the last `perClient` answers, this one included: drop the oldest once full.
-      const from = seqs.length + 1 > this.perClient ? 1 : 0;
-      const entry = { seqs: [...seqs.slice(from), seq], results: [...results.slice(from), result] };
+      const nextSeqs = [...seqs.slice(0, at), seq, ...seqs.slice(at)];
+      const nextResults = [...results.slice(0, at), result, ...results.slice(at)];
+      // Keep the `perClient` highest seqs: drop the lowest once full.
+      const from = nextSeqs.length > this.perClient ? 1 : 0;
+      const entry = { seqs: nextSeqs.slice(from), results: nextResults.slice(from) };
       // Delete and re-insert so the Map's order stays "least recently active first".
       this.entries.delete(client);
       this.entries.set(client, [client, entry]);
