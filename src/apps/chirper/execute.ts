@@ -69,17 +69,20 @@ function post(
   view: VarView<ChirperUser>,
   ctx: ExecContext,
 ): ChirperResult {
-  const p: Post = { author: user, text, time: ctx.time };
+  // The post and the new lists are frozen here, as the engine freezes what a command writes:
+  // its deep freeze then stops at them instead of visiting every post of every timeline again
+  // (a post reaches each follower, and that walk was most of a post's cost).
+  const p: Post = Object.freeze({ author: user, text, time: ctx.time });
   for (const f of u.followers) {
     if (f === user) continue; // never the case for valid data; the author's write below wins
     const fv = view.get(f);
     if (fv === undefined) continue;
-    view.set(f, { ...fv, timeline: insertPost(fv.timeline, p, TIMELINE_CAP) });
+    view.set(f, { ...fv, timeline: Object.freeze(insertPost(fv.timeline, p, TIMELINE_CAP)) });
   }
   view.set(user, {
     ...u,
-    posts: insertPost(u.posts, p, POSTS_CAP),
-    timeline: insertPost(u.timeline, p, TIMELINE_CAP),
+    posts: Object.freeze(insertPost(u.posts, p, POSTS_CAP)),
+    timeline: Object.freeze(insertPost(u.timeline, p, TIMELINE_CAP)),
   });
   return { type: "post", ok: true, time: ctx.time };
 }

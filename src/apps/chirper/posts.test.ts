@@ -1,4 +1,5 @@
 // Tests of the newest-first post list operations.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { insertPost, mergePosts, newerFirst, withoutAuthor } from "./posts.ts";
 import type { Post } from "./types.ts";
@@ -25,5 +26,25 @@ describe("post lists", () => {
     expect(insertPost(list, p("b", 4), 2).map((x) => x.time)).toEqual([9, 4]);
     expect(withoutAuthor([...list, p("b", 0)], "a")).toEqual([p("b", 0)]);
     expect(list).toHaveLength(2);
+  });
+
+  it("inserts as a merge with a one-post list would, for any strictly ordered list", () => {
+    const post = fc.record({
+      author: fc.constantFrom("a", "b", "c"),
+      time: fc.integer({ min: 0, max: 9 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(post, { maxLength: 12 }),
+        post,
+        fc.integer({ min: 0, max: 8 }),
+        (xs, x, cap) => {
+          // Strictly ordered, as every stored list is: sorted newest first, each post once.
+          const list = mergePosts([...xs].map((y) => p(y.author, y.time)).sort(newerFirst), [], 99);
+          const q = p(x.author, x.time);
+          expect(insertPost(list, q, cap)).toEqual(mergePosts(list, [q], cap));
+        },
+      ),
+    );
   });
 });

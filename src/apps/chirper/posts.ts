@@ -36,8 +36,22 @@ export function mergePosts(a: readonly Post[], b: readonly Post[], cap: number):
   return out;
 }
 
-/** `posts` with `post` inserted in order, capped. */
+/**
+ * `posts` with `post` inserted in order, capped: `mergePosts(posts, [post], cap)`. `posts` must
+ * be strictly ordered newest first (no post twice), as every list these functions build from
+ * empty ones is. A new post is nearly always newer than all of them: it then goes in front
+ * without reading the others, which a merge would (a post is inserted into every follower's
+ * timeline, so that read was most of a post's cost).
+ */
 export function insertPost(posts: readonly Post[], post: Post, cap: number): Post[] {
+  const first = posts[0];
+  if (cap >= 1 && (first === undefined || newerFirst(post, first) < 0)) {
+    const n = Math.min(cap, posts.length + 1);
+    const out = new Array<Post>(n);
+    out[0] = post;
+    for (let i = 1; i < n; i++) out[i] = posts[i - 1]!;
+    return out;
+  }
   return mergePosts(posts, [post], cap);
 }
 
