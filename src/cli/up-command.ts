@@ -20,6 +20,7 @@ interface RawUp {
   basePort?: string;
   demoUsers: string;
   demoPlacement: string;
+  respPort?: string;
 }
 
 /** Flag name → the LocalClusterOptions field it sets (for "given explicitly"). */
@@ -65,6 +66,7 @@ export function registerUpCommand(
       "where the demo users start: random (DS-SMR gathers the communities) or community",
       d.demoPlacement,
     )
+    .option("--resp-port <port>", "also serve the kv cluster to Redis clients on this port")
     .action(async (raw: RawUp, cmd: Command) => {
       try {
         if (raw.app !== "chirper" && raw.app !== "kv") {
@@ -77,6 +79,9 @@ export function registerUpCommand(
           throw new InputError(
             `--demo-placement: unknown placement "${raw.demoPlacement}"; use random or community`,
           );
+        }
+        if (raw.respPort !== undefined && raw.app !== "kv") {
+          throw new InputError("--resp-port: the RESP front end serves --app kv only");
         }
         const explicit = new Set<keyof LocalClusterOptions>();
         for (const [flag, field] of Object.entries(FIELDS)) {
@@ -105,6 +110,10 @@ export function registerUpCommand(
                 demoPlacement: raw.demoPlacement,
                 dataDir: raw.data,
                 explicit,
+                respPort:
+                  raw.respPort === undefined
+                    ? null
+                    : parseIntFlag("--resp-port", raw.respPort, 0, 65_535),
               },
               io,
               stop.signal,

@@ -82,6 +82,21 @@ const demoSchema = z
   })
   .strict();
 
+const respSchema = z
+  .object({
+    /** Where `dssmr up --resp-port` and `dssmr resp` listen unless told otherwise. */
+    host: host.optional(),
+    port: port.optional(),
+    /** Redis clients must AUTH with this password (user "default"); none by default. */
+    password: z
+      .string({ error: "expected a string" })
+      .min(1, { error: "expected a password" })
+      .optional(),
+    /** Largest bulk string a request may carry (default 16 MiB). */
+    maxBulkBytes: intIn(1, 512 * 1024 * 1024).optional(),
+  })
+  .strict();
+
 const clusterSchema = z
   .object({
     version: z.literal(1, { error: "expected 1" }).default(1),
@@ -100,6 +115,8 @@ const clusterSchema = z
       .optional(),
     /** A demo social graph every node preloads (chirper only). */
     demo: demoSchema.optional(),
+    /** The RESP (Redis protocol) front end of a kv cluster. */
+    resp: respSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -155,6 +172,12 @@ const clusterSchema = z
     });
     if (c.http !== undefined)
       claim(`${c.http.host}:${c.http.port}`, "http", ["http", "port"], "address");
+    if (c.resp?.port !== undefined) {
+      claim(`${c.resp.host ?? "127.0.0.1"}:${c.resp.port}`, "resp", ["resp", "port"], "address");
+    }
+    if (c.resp !== undefined && c.app !== "kv") {
+      ctx.addIssue({ code: "custom", path: ["resp"], message: "a RESP front end needs app kv" });
+    }
     if (c.demo !== undefined) {
       if (c.app !== "chirper") {
         ctx.addIssue({ code: "custom", path: ["demo"], message: "a demo graph needs app chirper" });

@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ClusterHttp, startClusterHttp } from "../dashboard/cluster-app.ts";
+import { type RespFrontEnd, startRespFrontEnd } from "../resp/server.ts";
 import type { LoadedConfig } from "./config.ts";
 import { errorMessage } from "./errors.ts";
 import { LaunchError, LocalCluster, readPids } from "./launcher.ts";
@@ -24,6 +25,8 @@ export interface UpOptions extends LocalClusterOptions {
   readonly explicit: ExplicitOptions;
   /** How long to wait for every group to elect a leader. Default 30 s. */
   readonly readyTimeoutMs?: number;
+  /** Serve the kv cluster over RESP (Redis protocol) on this port (0: any free one). */
+  readonly respPort?: number | null;
 }
 
 /** Where `up` prints. */
@@ -76,6 +79,7 @@ export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promi
       ),
   });
   let http: ClusterHttp | null = null;
+  let resp: RespFrontEnd | null = null;
   try {
     if (!stop.aborted) await cluster.waitReady(opts.readyTimeoutMs ?? 30_000);
     let httpNote: string | null = null;
@@ -86,13 +90,23 @@ export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promi
         httpNote = `could not listen on ${config.http.host}:${config.http.port} (${errorMessage(err)}); pick another with --http-port`;
       }
     }
+    if (opts.respPort !== undefined && opts.respPort !== null && !stop.aborted) {
+      // A port taken is fatal here, unlike HTTP's: whoever asked for it means to connect there.
+      resp = await startRespFrontEnd(loaded, { port: opts.respPort });
+    }
     if (!stop.aborted) for (const line of banner(loaded, created, http, httpNote)) io.out(line);
+    if (resp !== null) {
+      io.out(
+        `RESP (Redis protocol) on redis://${resp.host}:${resp.server.port} — try: redis-cli -p ${resp.server.port} set a 1`,
+      );
+    }
     await new Promise<void>((r) => {
       if (stop.aborted) r();
       else stop.addEventListener("abort", () => r(), { once: true });
     });
     io.out("stopping the cluster…");
   } finally {
+    await resp?.close();
     await http?.close();
     await cluster.stop();
     rmSync(join(dir, "pids.json"), { force: true });

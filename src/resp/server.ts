@@ -1,10 +1,11 @@
 // The RESP server: TCP connections, pipelined requests run concurrently with replies in order.
 import { createServer, type Server, type Socket } from "node:net";
 import type { DsKvCmd, DsKvResult } from "../apps/kv/types.ts";
-import type { DsClient } from "../client/ds-client.ts";
+import { DsClient } from "../client/ds-client.ts";
 import { clusterStatus } from "../client/status.ts";
+import { appSetup } from "../cluster/app-setup.ts";
 import type { LoadedConfig } from "../cluster/config.ts";
-import { DssmrError } from "../core/errors.ts";
+import { ConfigError, DssmrError } from "../core/errors.ts";
 import { type RespBackend, RespCommands, RespSession } from "./commands.ts";
 import {
   DEFAULT_MAX_BULK_BYTES,
@@ -236,12 +237,36 @@ export class RespServer {
   }
 }
 
-/** A RespBackend over a DsClient of the KV app, with status from the cluster's replicas. */
+type KvClient = DsClient<DsKvCmd, DsKvResult>;
+
+/**
+ * A RespBackend over DsClients of the KV app, with status from the cluster's replicas. Each
+ * command goes to the client with the fewest pending: one client pipelines at most 16 messages
+ * (what groups remember per client), so several keep 64 connections busy. Commands of one
+ * connection that share a key wait for each other before they start, so spreading them over
+ * clients cannot reorder them.
+ */
 export function clientBackend(
-  client: DsClient<DsKvCmd, DsKvResult>,
+  clients: readonly KvClient[],
   loaded: LoadedConfig,
   timeoutMs = 10_000,
 ): RespBackend {
+  const client = {
+    execute: (cmd: DsKvCmd, o: { timeoutMs: number }) =>
+      clients.reduce((a, b) => (b.pending < a.pending ? b : a)).execute(cmd, o),
+    stats: () => {
+      const all = clients.map((c) => c.stats());
+      const sum = (f: (s: (typeof all)[number]) => number) => all.reduce((n, s) => n + f(s), 0);
+      return {
+        completed: sum((s) => s.completed),
+        moves: sum((s) => s.moves),
+        retries: sum((s) => s.retries),
+        fallbacks: sum((s) => s.fallbacks),
+        cacheHits: sum((s) => s.cacheHits),
+        cacheMisses: sum((s) => s.cacheMisses),
+      };
+    },
+  };
   const partitionsOnly = async () =>
     (await clusterStatus(loaded)).groups.filter((g) => g.kind === "partition");
   return {
@@ -272,4 +297,57 @@ export function clientBackend(
       return fields;
     },
   };
+}
+
+/** Options of {@link startRespFrontEnd}; unset fields come from the config's `resp` section. */
+export interface RespFrontEndOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** DsClients behind the front end. Default 4. */
+  readonly clients?: number;
+  /** Time limit of one cluster command, ms. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/** A running front end: the server and the clients it drives. */
+export interface RespFrontEnd {
+  readonly server: RespServer;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+/** Serves the kv cluster `loaded` describes over RESP; rejects with ConfigError for another app. */
+export async function startRespFrontEnd(
+  loaded: LoadedConfig,
+  opts: RespFrontEndOptions = {},
+): Promise<RespFrontEnd> {
+  const setup = appSetup(loaded.config);
+  if (setup.kind !== "kv") {
+    throw new ConfigError(`RESP serves the kv app; this cluster runs ${loaded.config.app}`);
+  }
+  const resp = loaded.config.resp;
+  const host = opts.host ?? resp?.host ?? "127.0.0.1";
+  const clients = await Promise.all(
+    Array.from({ length: opts.clients ?? 4 }, () => DsClient.connect(loaded, setup.app)),
+  );
+  try {
+    const server = await RespServer.start(clientBackend(clients, loaded, opts.timeoutMs), {
+      host,
+      port: opts.port ?? resp?.port ?? 6379,
+      ...(resp?.password !== undefined ? { password: resp.password } : {}),
+      ...(resp?.maxBulkBytes !== undefined ? { maxBulkBytes: resp.maxBulkBytes } : {}),
+      memory: loaded.config.tunables.memory,
+    });
+    return {
+      server,
+      host,
+      close: async () => {
+        await server.close();
+        await Promise.all(clients.map((c) => c.close()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(clients.map((c) => c.close()));
+    throw err;
+  }
 }
