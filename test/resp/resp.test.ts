@@ -3,11 +3,16 @@ import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPlacement } from "../../src/apps/placement.ts";
+import type { Operation } from "../../src/check/history.ts";
+import { partitionByKeys } from "../../src/check/key-partition.ts";
+import { checkLinearizable } from "../../src/check/linearizability.ts";
+import type { Model } from "../../src/check/model.ts";
 import type { LoadedConfig } from "../../src/cluster/config.ts";
 import { LocalCluster } from "../../src/cluster/launcher.ts";
 import { defaultLocalClusterOptions, prepareLocalConfig } from "../../src/cluster/local-config.ts";
@@ -230,3 +235,130 @@ if (!redisCli) {
     "redis-cli not found: its tests are skipped (apt-get install -y redis-tools; CI installs it)",
   );
 }
+
+/** A Redis command as the history records it, and its reply (undefined: error or no answer). */
+type RedisOp = Operation<readonly string[], unknown>;
+type RedisState = ReadonlyMap<string, string>;
+
+/**
+ * An independent sequential model of the commands the workload sends (not the front end's own
+ * code): SET, GET, INCR, MSET, MGET and a MULTI of two INCRs, recorded as ["tx", k1, k2].
+ */
+const redisModel: Model<RedisState, readonly string[], unknown> = {
+  init: () => new Map(),
+  step(state, input, output) {
+    const next = new Map(state);
+    const [cmd, ...a] = input;
+    const incr = (k: string): number => {
+      const n = Number(next.get(k) ?? "0") + 1;
+      next.set(k, String(n));
+      return n;
+    };
+    let want: unknown;
+    switch (cmd) {
+      case "set":
+        next.set(a[0]!, a[1]!);
+        want = "OK";
+        break;
+      case "mset":
+        for (let i = 0; i < a.length; i += 2) next.set(a[i]!, a[i + 1]!);
+        want = "OK";
+        break;
+      case "get":
+        want = next.get(a[0]!) ?? null;
+        break;
+      case "mget":
+        want = a.map((k) => next.get(k) ?? null);
+        break;
+      case "incr":
+        want = incr(a[0]!);
+        break;
+      default:
+        want = a.map(incr);
+    }
+    if (output !== undefined && JSON.stringify(output) !== JSON.stringify(want)) return undefined;
+    return next;
+  },
+  key: (s) => JSON.stringify([...s].sort()),
+  partition: (ops) =>
+    partitionByKeys(
+      ops,
+      (i) => (i[0] === "mset" ? i.slice(1).filter((_, j) => j % 2 === 0) : i.slice(1)),
+      (i) => i[0] === "get" || i[0] === "mget",
+    ),
+  describe: (i, o) => `${i.join(" ")} -> ${o === undefined ? "?" : JSON.stringify(o)}`,
+};
+
+describe("a history recorded through RESP", () => {
+  it("is linearizable across partitions while a partition leader is killed -9", async () => {
+    const keys = [...keysIn(0, 2, "lin:"), ...keysIn(1, 2, "lin:")];
+    const ops: RedisOp[] = [];
+    const conns = [0, 1, 2, 3].map(() => ioredis(open!.server.port, { commandTimeout: 15_000 }));
+    await Promise.all(conns.map((c) => c.connect()));
+    let seed = 99;
+    const rand = (n: number) => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % n;
+    };
+    const record = async (client: number, input: string[], run: () => Promise<unknown>) => {
+      const op = {
+        id: ops.length,
+        client,
+        input,
+        output: undefined as unknown,
+        call: performance.now(),
+        ret: Infinity,
+      };
+      ops.push(op);
+      try {
+        op.output = await run();
+        op.ret = performance.now();
+      } catch {
+        // An error or no answer: the command may or may not have taken effect.
+      }
+    };
+    const worker = async (n: number) => {
+      const c = conns[n]!;
+      for (let i = 0; i < 40; i++) {
+        const k = keys[rand(keys.length)]!;
+        const k2 = keys.filter((x) => x !== k)[rand(keys.length - 1)]!;
+        const v = String(rand(1000));
+        switch (rand(6)) {
+          case 0:
+            await record(n, ["set", k, v], () => c.set(k, v));
+            break;
+          case 1:
+            await record(n, ["get", k], () => c.get(k));
+            break;
+          case 2:
+            await record(n, ["incr", k], () => c.incr(k));
+            break;
+          case 3:
+            await record(n, ["mset", k, v, k2, v], () => c.mset(k, v, k2, v));
+            break;
+          case 4:
+            await record(n, ["mget", k, k2], () => c.mget(k, k2));
+            break;
+          default:
+            await record(n, ["tx", k, k2], async () =>
+              ((await c.multi().incr(k).incr(k2).exec()) ?? []).map(([err, r]) => {
+                if (err) throw err;
+                return r;
+              }),
+            );
+        }
+      }
+    };
+    const running = Promise.all([0, 1, 2, 3].map(worker));
+    await new Promise((r) => setTimeout(r, 300));
+    const status = await cluster!.waitReady();
+    const leader = status.groups.find((g) => g.kind === "partition")?.leader;
+    expect(leader).toBeTypeOf("number");
+    await cluster!.kill(leader!);
+    await running;
+    const completed = ops.filter((o) => o.output !== undefined).length;
+    expect(completed).toBeGreaterThan(ops.length / 2);
+    const verdict = checkLinearizable(redisModel, ops);
+    expect(verdict.ok, verdict.ok === false ? verdict.explanation : "").toBe(true);
+  }, 120_000);
+});
