@@ -95,4 +95,20 @@ describe("parseClusterConfig", () => {
       'demo.placement: expected "community" or "random"',
     ]);
   });
+
+  it("allows a RESP section only for kv, and checks its fields and address", () => {
+    const kv = { ...valid(), app: "kv" as const };
+    expect(parseClusterConfig({ ...kv, resp: { port: 6379, password: "pw" } }).resp).toEqual({
+      port: 6379,
+      password: "pw",
+    });
+    expect(issues({ ...valid(), resp: {} })).toEqual(["resp: a RESP front end needs app kv"]);
+    expect(issues({ ...kv, resp: { password: "", maxBulkBytes: 0 } })).toEqual([
+      "resp.password: expected a password",
+      "resp.maxBulkBytes: expected integer 1..536870912",
+    ]);
+    expect(issues({ ...kv, resp: { port: 7001 } })).toEqual([
+      "resp.port: address 127.0.0.1:7001 is also used by groups[0].replicas[0]",
+    ]);
+  });
 });
