@@ -129,6 +129,43 @@ describe("dskv model", () => {
     expect(dsKvPartition([a, b, c, t, r])).toEqual([[a, b, t], [c]]);
   });
 
+  it("checks tx commands across keys: a torn transaction is caught", () => {
+    const a = create(1, 0, 1, "a", "1");
+    const b = create(1, 0, 1, "b", "1");
+    const tx = op(
+      2,
+      2,
+      5,
+      {
+        type: "tx",
+        ops: [
+          { op: "incrby", key: "a", by: "1" },
+          { op: "incrby", key: "b", by: "1" },
+        ],
+      },
+      { type: "tx", replies: [{ i: "2" }, { i: "2" }] },
+    );
+    const read = (a1: string, b1: string) =>
+      op(
+        3,
+        3,
+        4,
+        {
+          type: "tx",
+          ops: [
+            { op: "get", key: "a" },
+            { op: "get", key: "b" },
+          ],
+        },
+        { type: "tx", replies: [{ s: a1 }, { s: b1 }] },
+      );
+    expect(checkLinearizable(dsKvModel, [a, b, tx, read("2", "2")])).toEqual({ ok: true });
+    expect(checkLinearizable(dsKvModel, [a, b, tx, read("1", "1")])).toEqual({ ok: true });
+    expect(checkLinearizable(dsKvModel, [a, b, tx, read("2", "1")]).ok).toBe(false);
+    expect(dsKvPartition([a, b, tx])).toEqual([[a, b, tx]]);
+    expect(describeDsKv(tx.input, tx.output)).toMatch(/^tx\(.*incrby.*\) -> \[\{"i":"2"\}/);
+  });
+
   it("describes operations", () => {
     expect(describeDsKv({ type: "create", key: "x", value: "1" }, { type: "create" })).toBe(
       'create(x, "1") -> ok',
