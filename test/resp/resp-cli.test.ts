@@ -65,8 +65,8 @@ afterAll(async () => {
 describe("dssmr up --resp-port and dssmr resp", () => {
   it("serve one kv cluster to Redis clients from two front ends", async () => {
     dir = await mkdtemp(join(tmpdir(), "dssmr-resp-cli-"));
-    const [p1, p2] = await freePorts(2);
-    upPort = p1!;
+    const [p1, p2] = (await freePorts(2)) as [number, number];
+    upPort = p1;
     const data = join(dir, "data");
     await serve(
       [
