@@ -2,7 +2,14 @@
 import type { ClusterConfig, LoadedConfig } from "../cluster/config.ts";
 import { addressesOf, deploymentOf, groupsOf, transportOptionsOf } from "../cluster/topology.ts";
 import type { PartitionedApp } from "../core/dssmr/app.ts";
-import { ClientProxy, type ProxyResult, type ProxyStats } from "../core/dssmr/proxy.ts";
+import { LocationCache } from "../core/dssmr/location-cache.ts";
+import {
+  addProxyStats,
+  ClientProxy,
+  emptyProxyStats,
+  type ProxyResult,
+  type ProxyStats,
+} from "../core/dssmr/proxy.ts";
 import type { DsReply } from "../core/dssmr/types.ts";
 import { InputError } from "../core/errors.ts";
 import type { McastResponse, QueryResponse } from "../core/group/wire.ts";
@@ -26,8 +33,15 @@ export interface DsClientOptions {
   readonly retransmitMs?: number;
   /** Default time limit of `execute`, ms (Infinity: none). Default 10 s. */
   readonly timeoutMs?: number;
-  /** Messages in flight at once (at most what groups remember per client, 16). Default 16. */
+  /** Messages in flight at once per lane (at most what groups remember per client, 16). Default 16. */
   readonly maxInFlight?: number;
+  /**
+   * Independent client sessions (each with its own id, connections and FIFO chains) that share
+   * one location cache; commands go to the lane with the fewest pending. A group orders one
+   * client's multi-group messages one after the other (FIFO per client), so a single session
+   * serialises creates, deletes and moves; lanes let them overlap. Default 4.
+   */
+  readonly lanes?: number;
   /** Randomness for the destination policy and first replica guesses. Default Math.random. */
   readonly random?: () => number;
 }
@@ -38,6 +52,13 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** Time limit, ms (Infinity: none); rejects with ClientTimeoutError. Default: the client's. */
   readonly timeoutMs?: number;
+}
+
+/** One client session of a DsClient: its proxy and its connections. */
+interface Lane<Cmd, Res> {
+  readonly index: number;
+  readonly proxy: ClientProxy<Cmd, Res>;
+  readonly transport: Transport;
 }
 
 interface Waiter<Res> {
@@ -72,13 +93,13 @@ const isResponse = (v: unknown): v is McastResponse<unknown> | QueryResponse<unk
  * effect, once; its result is discarded. Treat it as "outcome unknown", as with any remote call.
  */
 export class DsClient<Cmd, Res> {
-  /** This client's session id. */
+  /** The session id of this client's first lane. */
   readonly id: ClientId;
   private readonly app: PartitionedApp<Cmd, Res, unknown>;
-  private readonly proxy: ClientProxy<Cmd, Res>;
-  private readonly transport: Transport;
+  private readonly lanes: Lane<Cmd, Res>[] = [];
   private readonly timeoutMs: number;
-  private readonly waiters = new Map<number, Waiter<Res>>();
+  /** Waiting calls by lane index and the lane proxy's command id. */
+  private readonly waiters = new Map<string, Waiter<Res>>();
   private ticker: NodeJS.Timeout | null;
   private closed = false;
 
@@ -87,34 +108,50 @@ export class DsClient<Cmd, Res> {
     app: PartitionedApp<Cmd, Res, unknown>,
     opts: DsClientOptions,
   ) {
+    const laneCount = opts.lanes ?? 4;
+    if (!Number.isInteger(laneCount) || laneCount < 1 || laneCount > 256) {
+      throw new InputError(`lanes must be an integer in [1, 256], got ${laneCount}`);
+    }
     this.id = opts.clientId ?? randomClientId();
     this.app = app;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     const tickMs = opts.tickMs ?? config.tunables.tickMs;
     const retransmitMs = opts.retransmitMs ?? config.tunables.clientRetransmitMs;
     const groups = groupsOf(config);
-    this.proxy = new ClientProxy<Cmd, Res>(
-      {
-        client: this.id,
-        groups,
-        deployment: deploymentOf(config),
-        retryThreshold: config.tunables.retryThreshold,
-        policy: config.tunables.policy,
-        timeoutTicks: Math.max(1, Math.ceil(retransmitMs / tickMs)),
-        maxInFlight: opts.maxInFlight ?? 16,
-        queries: true,
-      },
-      app,
-      opts.random ?? Math.random,
-    );
-    this.transport = new Transport(
-      { id: this.id, peers: addressesOf(config) },
-      (from, msg) => this.onMessage(from, msg),
-      transportOptionsOf(config),
-    );
+    const cache = new LocationCache();
+    for (let i = 0; i < laneCount; i++) {
+      const id = i === 0 ? this.id : randomClientId();
+      const proxy = new ClientProxy<Cmd, Res>(
+        {
+          client: id,
+          groups,
+          deployment: deploymentOf(config),
+          retryThreshold: config.tunables.retryThreshold,
+          policy: config.tunables.policy,
+          timeoutTicks: Math.max(1, Math.ceil(retransmitMs / tickMs)),
+          maxInFlight: opts.maxInFlight ?? 16,
+          queries: true,
+          cache,
+        },
+        app,
+        opts.random ?? Math.random,
+      );
+      const lane: Lane<Cmd, Res> = {
+        index: i,
+        proxy,
+        transport: new Transport(
+          { id, peers: addressesOf(config) },
+          (from, msg) => this.onMessage(lane, from, msg),
+          transportOptionsOf(config),
+        ),
+      };
+      this.lanes.push(lane);
+    }
     this.ticker = setInterval(() => {
-      this.proxy.tick();
-      this.pump();
+      for (const lane of this.lanes) {
+        lane.proxy.tick();
+        this.pump(lane);
+      }
     }, tickMs);
   }
 
@@ -130,7 +167,8 @@ export class DsClient<Cmd, Res> {
   ): Promise<DsClient<Cmd, Res>> {
     const c = "config" in config ? config.config : config;
     const client = new DsClient(c, app, opts);
-    for (const id of addressesOf(c).keys()) client.transport.connect(id);
+    for (const lane of client.lanes)
+      for (const id of addressesOf(c).keys()) lane.transport.connect(id);
     return client;
   }
 
@@ -144,9 +182,10 @@ export class DsClient<Cmd, Res> {
     if (this.closed) return Promise.reject(new ClientClosedError());
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(new ClientAbortedError(signal.reason));
-    let id: number;
+    const lane = this.lanes.reduce((a, b) => (b.proxy.pending < a.proxy.pending ? b : a));
+    let key: string;
     try {
-      id = this.proxy.submit(cmd);
+      key = `${lane.index}:${lane.proxy.submit(cmd)}`;
     } catch (err) {
       if (err instanceof InputError) return Promise.reject(new InvalidCommandError(err.message));
       return Promise.reject(err);
@@ -155,33 +194,33 @@ export class DsClient<Cmd, Res> {
     const promise = new Promise<Res>((resolve, reject) => {
       let timer: NodeJS.Timeout | null = null;
       const onAbort = (): void => {
-        this.forget(id)?.reject(new ClientAbortedError(signal?.reason));
+        this.forget(key)?.reject(new ClientAbortedError(signal?.reason));
       };
       const cleanup = (): void => {
         if (timer !== null) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
-      this.waiters.set(id, { resolve, reject, cleanup });
+      this.waiters.set(key, { resolve, reject, cleanup });
       if (Number.isFinite(timeoutMs)) {
         timer = setTimeout(
-          () => this.forget(id)?.reject(new ClientTimeoutError(timeoutMs)),
+          () => this.forget(key)?.reject(new ClientTimeoutError(timeoutMs)),
           timeoutMs,
         );
       }
       signal?.addEventListener("abort", onAbort, { once: true });
     });
-    this.pump();
+    this.pump(lane);
     return promise;
   }
 
   /** What the proxy counted: consults, cache hits, moves, retries, fallbacks, messages… */
   stats(): ProxyStats {
-    return { ...this.proxy.stats };
+    return this.lanes.reduce((a, l) => addProxyStats(a, l.proxy.stats), emptyProxyStats());
   }
 
   /** Commands submitted and not completed, aborted ones still running included. */
   get pending(): number {
-    return this.proxy.pending;
+    return this.lanes.reduce((n, l) => n + l.proxy.pending, 0);
   }
 
   /** Stops the client: pending calls reject with ClientClosedError; connections close. */
@@ -191,10 +230,10 @@ export class DsClient<Cmd, Res> {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
     for (const id of [...this.waiters.keys()]) this.forget(id)?.reject(new ClientClosedError());
-    await this.transport.close();
+    await Promise.all(this.lanes.map((l) => l.transport.close()));
   }
 
-  private forget(id: number): Waiter<Res> | undefined {
+  private forget(id: string): Waiter<Res> | undefined {
     const w = this.waiters.get(id);
     if (w === undefined) return undefined;
     this.waiters.delete(id);
@@ -202,24 +241,24 @@ export class DsClient<Cmd, Res> {
     return w;
   }
 
-  private onMessage(from: number, msg: unknown): void {
+  private onMessage(lane: Lane<Cmd, Res>, from: number, msg: unknown): void {
     if (this.closed || !isResponse(msg)) return;
-    this.proxy.receive(
+    lane.proxy.receive(
       msg as McastResponse<DsReply<Res>> | QueryResponse<DsReply<Res>>,
       from as ReplicaId,
     );
-    this.pump();
+    this.pump(lane);
   }
 
-  /** Sends what the proxy decided and settles the calls whose commands completed. */
-  private pump(): void {
+  /** Sends what a lane's proxy decided and settles the calls whose commands completed. */
+  private pump(lane: Lane<Cmd, Res>): void {
     if (this.closed) return;
-    for (const { to, msg } of this.proxy.takeSends()) this.transport.send(to, msg);
-    for (const r of this.proxy.takeResults()) this.settle(r);
+    for (const { to, msg } of lane.proxy.takeSends()) lane.transport.send(to, msg);
+    for (const r of lane.proxy.takeResults()) this.settle(lane, r);
   }
 
-  private settle(r: ProxyResult<Res>): void {
-    const w = this.forget(r.id);
+  private settle(lane: Lane<Cmd, Res>, r: ProxyResult<Res>): void {
+    const w = this.forget(`${lane.index}:${r.id}`);
     if (w === undefined) return; // aborted or timed out: the result is discarded
     if (r.ok) w.resolve(r.result);
     else w.reject(new InvalidCommandError(r.error));

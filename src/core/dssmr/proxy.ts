@@ -476,6 +476,15 @@ export class ClientProxy<Cmd, Res> {
       }
       return;
     }
+    const cls = this.app.classify(c.cmd);
+    if (cls.kind === "create" && c.attempt === 0 && !c.retried) {
+      // The oracle would answer a consult with the placement rule, which the proxy can apply
+      // itself; the create multicast lets the oracle decide "exists" just as well. One ordered
+      // round less per create.
+      this.stats.placementGuesses++;
+      this.onProphecy(c, { kind: "place", partition: this.home(cls.variable) });
+      return;
+    }
     this.consult(c);
   }
 
