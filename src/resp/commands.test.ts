@@ -125,6 +125,51 @@ describe("RespCommands", () => {
     expect(await run("GET", "")).toMatch(/^-ERR dssmr keys are 1 to 256/);
   });
 
+  it("runs EXEC after WATCH only if the watched keys kept their values", async () => {
+    const { run, commands, backend } = setup();
+    const other = new RespSession(8, true);
+    const run2 = async (...args: string[]) => {
+      const p = commands.plan(
+        other,
+        args.map((x) => Buffer.from(x, "latin1")),
+      );
+      return Buffer.concat(encodeReply(await p.run(), 2)).toString("latin1");
+    };
+    await run("SET", "w", "1");
+    // Unchanged: the transaction runs.
+    expect(await run("WATCH", "w", "absent")).toBe("+OK\r\n");
+    expect(await run("MULTI")).toBe("+OK\r\n");
+    expect(await run("WATCH", "w")).toBe("-ERR WATCH inside MULTI is not allowed\r\n");
+    expect(await run("DISCARD")).toBe("+OK\r\n");
+    expect(await run("WATCH", "w", "absent")).toBe("+OK\r\n");
+    expect(await run("MULTI")).toBe("+OK\r\n");
+    expect(await run("INCR", "w")).toBe("+QUEUED\r\n");
+    expect(await run("EXEC")).toBe("*1\r\n:2\r\n");
+    // Changed by another connection: nil, and nothing applied.
+    expect(await run("WATCH", "w")).toBe("+OK\r\n");
+    expect(await run2("SET", "w", "5")).toBe("+OK\r\n");
+    expect(await run("MULTI")).toBe("+OK\r\n");
+    expect(await run("INCR", "w")).toBe("+QUEUED\r\n");
+    expect(await run("EXEC")).toBe("$-1\r\n");
+    expect(backend.state.get("w")).toBe("5");
+    // An absent key that appears meanwhile aborts too; EXEC forgets the watch.
+    expect(await run("WATCH", "fresh")).toBe("+OK\r\n");
+    expect(await run2("SET", "fresh", "x")).toBe("+OK\r\n");
+    expect(await run("MULTI")).toBe("+OK\r\n");
+    expect(await run("SET", "fresh", "mine")).toBe("+QUEUED\r\n");
+    expect(await run("EXEC")).toBe("$-1\r\n");
+    expect(await run("MULTI")).toBe("+OK\r\n");
+    expect(await run("SET", "fresh", "mine")).toBe("+QUEUED\r\n");
+    expect(await run("EXEC")).toBe("*1\r\n+OK\r\n");
+    // UNWATCH forgets too.
+    expect(await run("WATCH", "w")).toBe("+OK\r\n");
+    await run2("SET", "w", "6");
+    expect(await run("UNWATCH")).toBe("+OK\r\n");
+    expect(await run("MULTI")).toBe("+OK\r\n");
+    expect(await run("GET", "w")).toBe("+QUEUED\r\n");
+    expect(await run("EXEC")).toBe("*1\r\n$1\r\n6\r\n");
+  });
+
   it("requires AUTH when a password is set, and speaks RESP3 after HELLO 3", async () => {
     const { run, session } = setup("sesame");
     expect(await run("GET", "a")).toBe("-NOAUTH Authentication required.\r\n");

@@ -108,6 +108,8 @@ export class RespSession {
   multiFailed = false;
   /** Close the connection once this reply is written (QUIT). */
   closing = false;
+  /** What WATCH read, per key (null: absent), as it arrives; EXEC checks it is unchanged. */
+  watched: Promise<readonly (readonly [string, string | null])[]>[] = [];
 
   constructor(id: number, authed: boolean) {
     this.id = id;
@@ -245,7 +247,11 @@ export const COMMANDS: ReadonlyMap<string, Spec> = new Map<string, Spec>([
   ["multi", S(1, ["fast"], NONE, "transactions", "Starts a transaction.")],
   ["exec", S(1, [], NONE, "transactions", "Runs the queued commands as one atomic command.")],
   ["discard", S(1, ["fast"], NONE, "transactions", "Discards a transaction.")],
-  ["unwatch", S(1, ["fast"], NONE, "transactions", "Does nothing (WATCH is not supported).")],
+  [
+    "watch",
+    S(-2, ["fast"], KALL, "transactions", "Makes EXEC run only if the keys kept their values."),
+  ],
+  ["unwatch", S(1, ["fast"], NONE, "transactions", "Forgets the watched keys.")],
   [
     "get",
     S(2, RO, K1, "string", "Returns the string value of a key.", (a) =>
@@ -538,6 +544,10 @@ export class RespCommands {
       if (session.multi !== null) session.multiFailed = true;
       return now(wrongArgs(name));
     }
+    if (session.multi !== null && name === "watch") {
+      session.multiFailed = true;
+      return now(R.error("ERR WATCH inside MULTI is not allowed"));
+    }
     if (session.multi !== null && !["exec", "discard", "multi", "quit", "reset"].includes(name)) {
       return now(this.queue(session, name, a, spec));
     }
@@ -638,6 +648,7 @@ export class RespCommands {
         session.closing = true;
         return now(R.ok);
       case "reset":
+        session.watched = [];
         session.multi = null;
         session.multiFailed = false;
         session.name = null;
@@ -662,22 +673,61 @@ export class RespCommands {
       case "discard":
         if (session.multi === null) return now(R.error("ERR DISCARD without MULTI"));
         session.multi = null;
+        session.watched = [];
         return now(R.ok);
+      case "watch": {
+        const keys = [...new Set(a.slice(1))];
+        if (keys.some((k) => k.length === 0 || k.length > KEY_MAX)) {
+          return now(R.error(`ERR dssmr keys are 1 to ${KEY_MAX} bytes long`));
+        }
+        const read = this.store
+          .tx(keys.map((key) => ({ op: "raw", key })))
+          .then((rs) =>
+            keys.map((k, i) => [k, (rs[i] as { s: string } | null)?.s ?? null] as const),
+          );
+        session.watched.push(read);
+        return {
+          keys,
+          run: () =>
+            read.then(
+              () => R.ok,
+              (err) => R.error(`ERR dssmr: ${err instanceof Error ? err.message : String(err)}`),
+            ),
+        };
+      }
       case "exec": {
         const queued = session.multi;
         const failed = session.multiFailed;
+        const watched = session.watched;
         session.multi = null;
         session.multiFailed = false;
+        session.watched = [];
         if (queued === null) return now(R.error("ERR EXEC without MULTI"));
         if (failed) {
           return now(R.error("EXECABORT Transaction discarded because of previous errors."));
         }
-        return {
-          keys: txKeys(queued.flatMap((c) => c.ops)),
-          run: () => this.runCompiled(queued).then(R.array),
+        const run = async (): Promise<RespValue> => {
+          if (watched.length === 0) return R.array(await this.runCompiled(queued));
+          let seen: (readonly [string, string | null])[];
+          try {
+            seen = (await Promise.all(watched)).flat();
+          } catch (err) {
+            return R.error(`ERR dssmr: ${err instanceof Error ? err.message : String(err)}`);
+          }
+          // The preconditions run first in the same tx: all of it happens, or none.
+          const guard: Compiled = {
+            ops: seen.map(([key, value]) => ({ op: "ifeq", key, value })),
+            finish: (rs) => R.bool(rs.every((r) => r !== null && "i" in r && r.i === "1")),
+          };
+          const [ok = null, ...replies] = await this.runCompiled([guard, ...queued]);
+          if (ok?.t === "error") return ok;
+          return ok?.t === "bool" && ok.v ? R.array(replies) : null;
         };
+        const keys = txKeys(queued.flatMap((c) => c.ops));
+        return { keys, run };
       }
       case "unwatch":
+        session.watched = [];
         return now(R.ok);
       default:
         return now(unknownCommand(a));

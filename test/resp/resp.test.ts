@@ -136,6 +136,22 @@ describe("ioredis against the RESP front end", () => {
     expect(await r.hgetall("xp:hash")).toEqual({ f: "3" });
   });
 
+  it("aborts EXEC after WATCH when another connection changed a watched key", async () => {
+    const [r, other] = [ioredis(open!.server.port), ioredis(open!.server.port)];
+    await Promise.all([r.connect(), other.connect()]);
+    const [x, y] = [keysIn(0, 1, "w:")[0]!, keysIn(1, 1, "w:")[0]!];
+    await r.mset(x, "1", y, "1");
+    await r.watch(x, y);
+    expect(await r.multi().incr(x).incr(y).exec()).toEqual([
+      [null, 2],
+      [null, 2],
+    ]);
+    await r.watch(x, y);
+    await other.set(y, "10");
+    expect(await r.multi().incr(x).incr(y).exec()).toBeNull();
+    expect(await r.mget(x, y)).toEqual(["2", "10"]);
+  });
+
   it("keeps concurrent cross-partition transfers atomic: the total never changes", async () => {
     const accounts = [...keysIn(0, 2, "acct:"), ...keysIn(1, 2, "acct:")];
     const conns = [0, 1, 2, 3].map(() => ioredis(open!.server.port));

@@ -127,6 +127,34 @@ describe("tx ops", () => {
   });
 });
 
+describe("WATCH's ops", () => {
+  it("reads raw values and runs nothing when a precondition fails", () => {
+    const s = state({ a: "1", b: TOMBSTONE });
+    expect(
+      runTx(s, [
+        { op: "raw", key: "a" },
+        { op: "raw", key: "b" },
+      ]),
+    ).toEqual([{ s: "1" }, null]);
+    const ok = runTx(s, [
+      { op: "ifeq", key: "a", value: "1" },
+      { op: "ifeq", key: "b", value: null },
+      { op: "set", key: "b", value: "2" },
+    ]);
+    expect(ok).toEqual([{ i: "1" }, { i: "1" }, { st: "OK" }]);
+    const failed = runTx(s, [
+      { op: "ifeq", key: "a", value: "1" },
+      { op: "ifeq", key: "b", value: null },
+      { op: "set", key: "a", value: "9" },
+    ]);
+    expect(failed).toEqual([{ i: "1" }, { i: "0" }, null]);
+    expect(s.get("a")).toBe("1");
+    expect(validateDsKv({ type: "tx", ops: [{ op: "ifeq", key: "a", value: 3 }] })).toMatch(
+      /value/,
+    );
+  });
+});
+
 describe("the tx command", () => {
   it("runs through the app atomically over existing keys and rejects unknown ones", () => {
     const s = state({ a: "1", b: TOMBSTONE });

@@ -41,7 +41,14 @@ export type TxOp =
   | { readonly op: "hget" | "hexists"; readonly key: string; readonly field: string }
   | { readonly op: "hmget" | "hdel"; readonly key: string; readonly fields: readonly string[] }
   | { readonly op: "hgetall" | "hlen"; readonly key: string }
-  | { readonly op: "hincrby"; readonly key: string; readonly field: string; readonly by: string };
+  | { readonly op: "hincrby"; readonly key: string; readonly field: string; readonly by: string }
+  /** The stored value as it is (null when absent): what WATCH remembers. */
+  | { readonly op: "raw"; readonly key: string }
+  /**
+   * A precondition (EXEC after WATCH): the stored value is still `value` (null: absent). If any
+   * precondition of the transaction fails, nothing runs: every reply is null, its own are 0.
+   */
+  | { readonly op: "ifeq"; readonly key: string; readonly value: string | null };
 
 /**
  * One operation's reply, as plain data in Redis's reply types: null (nil), a bulk string, an
@@ -159,7 +166,7 @@ export function runTx(state: Map<string, string>, ops: readonly TxOp[]): TxReply
     const v = read(k);
     return v.t === "hash" ? v.h : v.t === "none" ? new Map() : null;
   };
-  const one = (o: TxOp): TxReply => {
+  const one = (o: Exclude<TxOp, { op: "raw" | "ifeq" }>): TxReply => {
     switch (o.op) {
       case "get": {
         const v = read(o.key);
@@ -289,7 +296,16 @@ export function runTx(state: Map<string, string>, ops: readonly TxOp[]): TxReply
       }
     }
   };
-  const replies = ops.map(one);
+  const stored = (k: string): string | null => {
+    const raw = state.get(k);
+    return raw === undefined || raw === TOMBSTONE ? null : raw;
+  };
+  if (ops.some((o) => o.op === "ifeq" && stored(o.key) !== o.value)) {
+    return ops.map((o) => (o.op === "ifeq" ? int(stored(o.key) === o.value ? 1 : 0) : null));
+  }
+  const replies = ops.map((o) =>
+    o.op === "ifeq" ? int(1) : o.op === "raw" ? bulk(stored(o.key) ?? undefined) : one(o),
+  );
   for (const k of dirty) {
     const raw = encode(cache.get(k)!);
     if (state.get(k) !== raw) state.set(k, raw);
@@ -318,6 +334,8 @@ const OPS = new Set([
   "hgetall",
   "hlen",
   "hincrby",
+  "raw",
+  "ifeq",
 ]);
 
 const isStr = (v: unknown): v is string => typeof v === "string";
@@ -377,6 +395,8 @@ export function validateTxOp(
       return Array.isArray(o.fields) && o.fields.length > 0 && o.fields.every(isStr)
         ? null
         : "fields must be a non-empty array of strings";
+    case "ifeq":
+      return o.value === null || isStr(o.value) ? null : "value must be a string or null";
     case "hincrby":
       if (!isStr(o.field)) return "field must be a string";
       return isStr(o.by) && parseInt64(o.by) !== null ? null : "by must be an int64 decimal";
