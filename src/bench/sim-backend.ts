@@ -134,6 +134,14 @@ function runSim(
       discoveries: s.discoveries,
       staleMoves: s.staleMoves,
       movesApplied: s.movesApplied,
+      // Variables each partition holds at the end of the run (variablesP1, variablesP2, …).
+      ...Object.fromEntries(s.variables.map((n, i) => [`variablesP${i + 1}`, n])),
+      // Balance at the end of the run: the fullest partition's variables over an even share.
+      fullestPartitionShare:
+        s.variables.length === 0
+          ? 0
+          : Math.max(...s.variables) /
+            (s.variables.reduce((a, b) => a + b, 0) / s.variables.length || 1),
       /**
        * Simulator speed: commands completed in the whole run (warm-up included) per second of
        * wall time. The one figure here that depends on the machine, not on the seed.
