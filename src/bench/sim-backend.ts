@@ -108,6 +108,9 @@ function runSim(
       thinkMs: 0,
       checkHistory: false,
       durationMs: spec.durationMs,
+      // What a real cluster does (cluster.json's default): the correctness runs snapshot every 32
+      // entries to exercise snapshots, which at 10,000 users costs more than the commands.
+      snapshotEvery: 256,
       windowMs: spec.windowMs,
     },
     workload,
