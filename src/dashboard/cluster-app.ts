@@ -5,11 +5,12 @@ import { DsClient } from "../client/ds-client.ts";
 import { appSetup } from "../cluster/app-setup.ts";
 import type { LoadedConfig } from "../cluster/config.ts";
 import type { LocalCluster } from "../cluster/launcher.ts";
+import { DEFAULT_BODY_LIMIT, limitBodies } from "../http/body.ts";
 import type { ChirperApiOptions, ChirperExecutor } from "../http/chirper-api.ts";
 import { createChirperApi } from "../http/chirper-api.ts";
 import { type ListenOptions, serveApp } from "../http/serve.ts";
 import { ClusterBackend, type ClusterBackendOptions } from "./cluster-backend.ts";
-import { createDashboardRoutes, type DashboardRouteOptions } from "./routes.ts";
+import { CONTROL_BODY_LIMIT, createDashboardRoutes, type DashboardRouteOptions } from "./routes.ts";
 
 /** The app and the backend to close when the server stops. */
 export interface ClusterApp {
@@ -19,7 +20,7 @@ export interface ClusterApp {
 
 /**
  * `/api/...` (the Chirper API over `client`, when given), `/` (dashboard), `/chirper`,
- * `/static/*`, `/events` and `/control/*`: what `dssmr up` and `dssmr dashboard` serve on their
+ * `/static/*`, `/events` and `/control/*`, every request body bounded (413 beyond): what `dssmr up` and `dssmr dashboard` serve on their
  * HTTP port (through {@link startClusterHttp}). Close `backend` on shutdown (it stops a running
  * dashboard workload).
  */
@@ -34,6 +35,9 @@ export function createClusterApp(
   const { client, api, dashboard, ...backendOpts } = opts;
   const backend = new ClusterBackend(loaded, backendOpts);
   const app = new Hono();
+  // One bound in front of every route, so that no route (today's or a later one) can be made to
+  // buffer a huge body: a 100 MiB JSON body once grew the launcher, and every replica's parent, by GiBs.
+  app.use("*", limitBodies(Math.max(CONTROL_BODY_LIMIT, api?.bodyLimit ?? DEFAULT_BODY_LIMIT)));
   if (client !== undefined) app.route("/", createChirperApi(client, api ?? {}));
   app.route("/", createDashboardRoutes(backend, dashboard ?? {}));
   return { app, backend };

@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { InputError } from "../core/errors.ts";
+import { limitBodies } from "../http/body.ts";
 import {
   type DashboardBackend,
   DashboardError,
@@ -18,6 +19,9 @@ export interface DashboardRouteOptions {
   /** Milliseconds between two snapshots on /events (default 1000, at least 50). */
   intervalMs?: number;
 }
+
+/** Largest body a `/control/*` request may carry, bytes (larger is 413). */
+export const CONTROL_BODY_LIMIT = 16 * 1024;
 
 /** The folder of the pages, scripts and styles. */
 export const STATIC_DIR = fileURLToPath(new URL("./static/", import.meta.url));
@@ -123,6 +127,8 @@ export function createDashboardRoutes(
     }),
   );
 
+  // Control bodies are a few fields: anything larger is refused before it is buffered.
+  app.use("/control/*", limitBodies(CONTROL_BODY_LIMIT));
   app.use("/control/*", async (c, next) => {
     if (foreignOrigin(c)) return c.json({ error: "cross-origin control request refused" }, 403);
     await next();

@@ -1,8 +1,27 @@
 // Reads a request body as a JSON object, bounded in size, turning every failure into a 4xx.
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { BadRequestError, BodyTooLargeError } from "./errors.ts";
 
 /** Default largest body accepted, in bytes. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+/**
+ * Middleware refusing a request whose body is over `maxSize` bytes with 413 and the JSON error
+ * every route of the port answers (`{ error, code: "too-large" }`): a declared Content-Length is
+ * refused before reading, a streamed body as soon as it passes the limit. Mounted in front of a
+ * whole app it bounds what one request can make the process buffer, whatever a route then does
+ * with the body (`c.req.json()` alone reads all of it).
+ */
+export function limitBodies(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: (c) => {
+      const err = new BodyTooLargeError(maxSize);
+      return c.json({ error: err.message, code: err.reason }, 413);
+    },
+  });
+}
 
 /**
  * Reads `req`'s body (at most `limit` bytes: a declared Content-Length over it is refused before
