@@ -27,7 +27,11 @@ const executor = {
   },
 };
 
-const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+const post = (
+  path: string,
+  body: string | ReadableStream<Uint8Array>,
+  headers: Record<string, string> = {},
+) =>
   createClusterApp(loaded, { client: executor }).app.request(path, {
     method: "POST",
     headers: { host: "localhost", "content-type": "application/json", ...headers },
