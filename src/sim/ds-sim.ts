@@ -412,13 +412,27 @@ export function runDsSimulation<Cmd, Res, Val>(
     });
     last = now;
   };
+  // The most advanced replica of each group stands for the group's state.
+  const groupApp = (g: GroupId) => {
+    let best: GroupReplica<Payload, Relay, Reply, Snap> | null = null;
+    for (const id of members.get(g)!) {
+      const r = world.nodes.get(id)?.replica?.core;
+      if (r && (best === null || r.raft.appliedIndex > best.raft.appliedIndex)) best = r;
+    }
+    return best === null
+      ? null
+      : (best.application as ReturnType<typeof createDsGroupApp<Cmd, Res, Val>>).inner;
+  };
   if (bench) {
     world.after(opts.windowMs, { kind: "sample" });
     world.run(handlers, () => false, opts.durationMs ?? 0);
+    // Where the variables ended up, by the most advanced oracle replica's map.
+    const oracleApp = opts.mode === "dssmr" ? groupApp(ORACLE) : null;
+    const counts = oracleApp instanceof OracleApp ? [...oracleApp.counts().values()] : [];
     return {
       seed: opts.seed,
       violations: checks.violations(),
-      stats: finalStats(),
+      stats: finalStats(undefined, counts),
       history,
       series,
     };
@@ -446,17 +460,6 @@ export function runDsSimulation<Cmd, Res, Val>(
     );
   }
 
-  // The most advanced replica of each group stands for the group's state.
-  const groupApp = (g: GroupId) => {
-    let best: GroupReplica<Payload, Relay, Reply, Snap> | null = null;
-    for (const id of members.get(g)!) {
-      const r = world.nodes.get(id)?.replica?.core;
-      if (r && (best === null || r.raft.appliedIndex > best.raft.appliedIndex)) best = r;
-    }
-    return best === null
-      ? null
-      : (best.application as ReturnType<typeof createDsGroupApp<Cmd, Res, Val>>).inner;
-  };
   const held = new Map<number, VarId[]>();
   const variables: number[] = [];
   for (const p of partitions) {
