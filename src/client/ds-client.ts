@@ -1,5 +1,8 @@
 // DsClient: runs application commands on a real cluster through the simulator's own ClientProxy, over TCP.
+
+import { parseReceiptRefusal } from "../cluster/admission.ts";
 import type { ClusterConfig, LoadedConfig } from "../cluster/config.ts";
+import { oversize, parseOversizeReason, type SizeLimits } from "../cluster/limits.ts";
 import { addressesOf, deploymentOf, groupsOf, transportOptionsOf } from "../cluster/topology.ts";
 import type { PartitionedApp } from "../core/dssmr/app.ts";
 import { LocationCache } from "../core/dssmr/location-cache.ts";
@@ -20,6 +23,7 @@ import {
   ClientAbortedError,
   ClientClosedError,
   ClientTimeoutError,
+  CommandTooLargeError,
   InvalidCommandError,
 } from "./errors.ts";
 
@@ -56,12 +60,17 @@ export interface ExecuteOptions {
 
 /** One client session of a DsClient: its proxy and its connections. */
 interface Lane<Cmd, Res> {
+  /** Unique over the client's life (lanes are replaced, never reused). */
   readonly index: number;
   readonly proxy: ClientProxy<Cmd, Res>;
   readonly transport: Transport;
+  /** Calls waiting on this lane. */
+  calls: number;
 }
 
 interface Waiter<Res> {
+  /** The index of the lane the call runs on. */
+  readonly lane: number;
   readonly resolve: (r: Res) => void;
   readonly reject: (e: unknown) => void;
   readonly cleanup: () => void;
@@ -96,8 +105,23 @@ export class DsClient<Cmd, Res> {
   /** The session id of this client's first lane. */
   readonly id: ClientId;
   private readonly app: PartitionedApp<Cmd, Res, unknown>;
+  private readonly config: ClusterConfig;
+  private readonly opts: DsClientOptions;
+  /** The lanes new commands go to. */
   private readonly lanes: Lane<Cmd, Res>[] = [];
+  /**
+   * Lanes taken out of service (a replica refused one of their messages, so their FIFO chain
+   * has a hole no group fills): still ticked so that what they can still finish finishes, and
+   * closed once no call waits on them.
+   */
+  private readonly retired = new Set<Lane<Cmd, Res>>();
+  private readonly cache = new LocationCache();
+  private nextLane = 0;
+  /** Counters of the lanes closed so far (stats() stays cumulative). */
+  private readonly closedStats = emptyProxyStats();
   private readonly timeoutMs: number;
+  /** The cluster's size limits, checked before a command is handed to a lane. */
+  private readonly limits: SizeLimits;
   /** Waiting calls by lane index and the lane proxy's command id. */
   private readonly waiters = new Map<string, Waiter<Res>>();
   private ticker: NodeJS.Timeout | null;
@@ -114,45 +138,61 @@ export class DsClient<Cmd, Res> {
     }
     this.id = opts.clientId ?? randomClientId();
     this.app = app;
+    this.config = config;
+    this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.limits = {
+      maxCommandBytes: config.tunables.maxCommandBytes,
+      maxValueBytes: config.tunables.maxValueBytes,
+    };
     const tickMs = opts.tickMs ?? config.tunables.tickMs;
-    const retransmitMs = opts.retransmitMs ?? config.tunables.clientRetransmitMs;
-    const groups = groupsOf(config);
-    const cache = new LocationCache();
-    for (let i = 0; i < laneCount; i++) {
-      const id = i === 0 ? this.id : randomClientId();
-      const proxy = new ClientProxy<Cmd, Res>(
-        {
-          client: id,
-          groups,
-          deployment: deploymentOf(config),
-          retryThreshold: config.tunables.retryThreshold,
-          policy: config.tunables.policy,
-          timeoutTicks: Math.max(1, Math.ceil(retransmitMs / tickMs)),
-          maxInFlight: opts.maxInFlight ?? 16,
-          queries: true,
-          cache,
-        },
-        app,
-        opts.random ?? Math.random,
-      );
-      const lane: Lane<Cmd, Res> = {
-        index: i,
-        proxy,
-        transport: new Transport(
-          { id, peers: addressesOf(config) },
-          (from, msg) => this.onMessage(lane, from, msg),
-          transportOptionsOf(config),
-        ),
-      };
-      this.lanes.push(lane);
-    }
+    for (let i = 0; i < laneCount; i++)
+      this.lanes.push(this.newLane(i === 0 ? this.id : randomClientId()));
     this.ticker = setInterval(() => {
-      for (const lane of this.lanes) {
-        lane.proxy.tick();
-        this.pump(lane);
+      for (const lanes of [this.lanes, this.retired]) {
+        for (const lane of lanes) {
+          lane.proxy.tick();
+          this.pump(lane);
+        }
       }
     }, tickMs);
+  }
+
+  /** A lane with session id `id`, sharing the client's location cache (not yet dialling). */
+  private newLane(id: ClientId): Lane<Cmd, Res> {
+    const { config, opts } = this;
+    const tickMs = opts.tickMs ?? config.tunables.tickMs;
+    const retransmitMs = opts.retransmitMs ?? config.tunables.clientRetransmitMs;
+    const proxy = new ClientProxy<Cmd, Res>(
+      {
+        client: id,
+        groups: groupsOf(config),
+        deployment: deploymentOf(config),
+        retryThreshold: config.tunables.retryThreshold,
+        policy: config.tunables.policy,
+        timeoutTicks: Math.max(1, Math.ceil(retransmitMs / tickMs)),
+        maxInFlight: opts.maxInFlight ?? 16,
+        queries: true,
+        cache: this.cache,
+      },
+      this.app,
+      opts.random ?? Math.random,
+    );
+    const lane: Lane<Cmd, Res> = {
+      index: this.nextLane++,
+      proxy,
+      transport: new Transport(
+        { id, peers: addressesOf(config) },
+        (from, msg) => this.onMessage(lane, from, msg),
+        transportOptionsOf(config),
+      ),
+      calls: 0,
+    };
+    return lane;
+  }
+
+  private dial(lane: Lane<Cmd, Res>): void {
+    for (const id of addressesOf(this.config).keys()) lane.transport.connect(id);
   }
 
   /**
@@ -167,21 +207,30 @@ export class DsClient<Cmd, Res> {
   ): Promise<DsClient<Cmd, Res>> {
     const c = "config" in config ? config.config : config;
     const client = new DsClient(c, app, opts);
-    for (const lane of client.lanes)
-      for (const id of addressesOf(c).keys()) lane.transport.connect(id);
+    for (const lane of client.lanes) client.dial(lane);
     return client;
   }
 
   /**
    * Runs `cmd` and resolves with its result (application-level failures, e.g. an unknown user,
    * are results). Rejects with InvalidCommandError (malformed; nothing was sent),
-   * ClientTimeoutError, ClientAbortedError (both: the command may still take effect), or
+   * CommandTooLargeError (over the config's `maxCommandBytes` or `maxValueBytes`; nothing was
+   * sent, or a replica refused it before logging it), ClientTimeoutError, ClientAbortedError (both: the command may still take effect), or
    * ClientClosedError.
    */
   execute(cmd: Cmd, opts: ExecuteOptions = {}): Promise<Res> {
     if (this.closed) return Promise.reject(new ClientClosedError());
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(new ClientAbortedError(signal.reason));
+    // Sized before any lane sees it: an oversized command must not take a seq, or the lane's
+    // FIFO chain would name a message no group ever orders, and its later commands would wait.
+    // (Validated first: the size of a malformed command means nothing, and it may not encode.)
+    const why = this.app.validate(cmd);
+    if (why !== null) return Promise.reject(new InvalidCommandError(why));
+    const big = oversize(cmd, this.limits);
+    if (big !== null) {
+      return Promise.reject(new CommandTooLargeError(big.what, big.bytes, big.limit));
+    }
     const lane = this.lanes.reduce((a, b) => (b.proxy.pending < a.proxy.pending ? b : a));
     let key: string;
     try {
@@ -200,7 +249,8 @@ export class DsClient<Cmd, Res> {
         if (timer !== null) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
-      this.waiters.set(key, { resolve, reject, cleanup });
+      this.waiters.set(key, { lane: lane.index, resolve, reject, cleanup });
+      lane.calls++;
       if (Number.isFinite(timeoutMs)) {
         timer = setTimeout(
           () => this.forget(key)?.reject(new ClientTimeoutError(timeoutMs)),
@@ -215,12 +265,15 @@ export class DsClient<Cmd, Res> {
 
   /** What the proxy counted: consults, cache hits, moves, retries, fallbacks, messages… */
   stats(): ProxyStats {
-    return this.lanes.reduce((a, l) => addProxyStats(a, l.proxy.stats), emptyProxyStats());
+    return [...this.lanes, ...this.retired].reduce(
+      (a, l) => addProxyStats(a, l.proxy.stats),
+      addProxyStats(emptyProxyStats(), this.closedStats),
+    );
   }
 
   /** Commands submitted and not completed, aborted ones still running included. */
   get pending(): number {
-    return this.lanes.reduce((n, l) => n + l.proxy.pending, 0);
+    return [...this.lanes, ...this.retired].reduce((n, l) => n + l.proxy.pending, 0);
   }
 
   /** Stops the client: pending calls reject with ClientClosedError; connections close. */
@@ -230,7 +283,8 @@ export class DsClient<Cmd, Res> {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
     for (const id of [...this.waiters.keys()]) this.forget(id)?.reject(new ClientClosedError());
-    await Promise.all(this.lanes.map((l) => l.transport.close()));
+    await Promise.all([...this.lanes, ...this.retired].map((l) => l.transport.close()));
+    this.retired.clear();
   }
 
   private forget(id: string): Waiter<Res> | undefined {
@@ -238,7 +292,32 @@ export class DsClient<Cmd, Res> {
     if (w === undefined) return undefined;
     this.waiters.delete(id);
     w.cleanup();
+    for (const lane of this.lanes) if (lane.index === w.lane) lane.calls--;
+    for (const lane of this.retired) {
+      // Nobody waits on it any more: what it still retransmits can only be behind the hole.
+      if (lane.index === w.lane && --lane.calls === 0) this.closeRetired(lane);
+    }
     return w;
+  }
+
+  private closeRetired(lane: Lane<Cmd, Res>): void {
+    this.retired.delete(lane);
+    addProxyStats(this.closedStats, lane.proxy.stats);
+    void lane.transport.close();
+  }
+
+  /**
+   * Takes `lane` out of service and puts a fresh session (new id, new chains, same cache) in
+   * its place, so that new commands do not queue behind a message no group will order.
+   */
+  private retire(lane: Lane<Cmd, Res>): void {
+    const at = this.lanes.indexOf(lane);
+    if (at < 0 || this.closed) return;
+    const fresh = this.newLane(randomClientId());
+    this.lanes[at] = fresh;
+    this.dial(fresh);
+    this.retired.add(lane);
+    if (lane.calls === 0) this.closeRetired(lane);
   }
 
   private onMessage(lane: Lane<Cmd, Res>, from: number, msg: unknown): void {
@@ -260,8 +339,25 @@ export class DsClient<Cmd, Res> {
   private settle(lane: Lane<Cmd, Res>, r: ProxyResult<Res>): void {
     const w = this.forget(`${lane.index}:${r.id}`);
     if (w === undefined) return; // aborted or timed out: the result is discarded
-    if (r.ok) w.resolve(r.result);
-    else w.reject(new InvalidCommandError(r.error));
+    if (r.ok) {
+      w.resolve(r.result);
+      return;
+    }
+    const refused = parseReceiptRefusal(r.error);
+    if (refused !== null) {
+      // A replica refused it before logging it (this client's limits or app differ from the
+      // cluster's): nothing took effect, but the message's seq is a hole in this lane's FIFO
+      // chains that no group will ever fill, so every later message of the lane to that group
+      // would wait for ever. The lane is replaced; calls already on it finish or time out.
+      this.retire(lane);
+    }
+    const reason = refused ?? r.error;
+    const big = parseOversizeReason(reason);
+    w.reject(
+      big === null
+        ? new InvalidCommandError(reason)
+        : new CommandTooLargeError(big.what, big.bytes, big.limit),
+    );
   }
 
   /** The application this client speaks. */

@@ -35,3 +35,26 @@ export class InvalidCommandError extends DssmrError {
     super("E_INVALID_COMMAND", `invalid command: ${reason}`);
   }
 }
+
+/**
+ * The command, or a value in it, is larger than the cluster accepts (`maxCommandBytes`,
+ * `maxValueBytes` in cluster.json). Refused at once by the client (nothing was sent, the client
+ * stays usable) or by a replica before anything was logged: the command did not take effect.
+ */
+export class CommandTooLargeError extends DssmrError {
+  /** Which bound was broken. */
+  readonly what: "command" | "value";
+  /** The command's encoded size, or the largest value's UTF-8 size. */
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(what: "command" | "value", bytes: number, limit: number) {
+    const field = what === "command" ? "maxCommandBytes" : "maxValueBytes";
+    super(
+      "E_TOO_LARGE",
+      `${what === "command" ? "command" : "a value in the command"} is ${bytes} bytes, over the cluster's limit of ${limit} bytes (${field}); nothing was done`,
+    );
+    this.what = what;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}

@@ -38,7 +38,23 @@ describe("parseClusterConfig", () => {
       policy: "most",
       memory: false,
       clientRetransmitMs: 300,
+      maxCommandBytes: 1536 * 1024,
+      maxValueBytes: 1024 * 1024,
     });
+  });
+
+  it("bounds the size limits: values within commands, commands within half a frame", () => {
+    const withTunables = (t: Record<string, unknown>) => ({ ...valid(), tunables: t });
+    expect(issues(withTunables({ maxCommandBytes: 4096, maxValueBytes: 8192 }))).toEqual([
+      "tunables.maxValueBytes: expected at most maxCommandBytes (4096)",
+    ]);
+    expect(issues(withTunables({ maxValueBytes: 2 * 1024 * 1024 }))).toEqual([
+      "tunables.maxValueBytes: expected at most maxCommandBytes (1572864)",
+    ]);
+    expect(issues(withTunables({ maxCommandBytes: 64 * 1024 * 1024 }))).toEqual([
+      "tunables.maxCommandBytes: expected integer 1024..33554432",
+    ]);
+    expect(issues(withTunables({ maxCommandBytes: 4096, maxValueBytes: 4096 }))).toEqual([]);
   });
 
   it("names the bad field", () => {

@@ -3,6 +3,11 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../core/errors.ts";
+import {
+  DEFAULT_MAX_COMMAND_BYTES,
+  DEFAULT_MAX_VALUE_BYTES,
+  MAX_COMMAND_BYTES_LIMIT,
+} from "./limits.ts";
 
 /** Replica ids live below this bound; client ids are drawn at or above it (one id space). */
 export const CLIENT_ID_BASE = 1_000_000;
@@ -58,8 +63,24 @@ const tunablesSchema = z
     memory: z.boolean({ error: "expected true or false" }).default(false),
     /** A client resends an unanswered message (to another replica) after this long. */
     clientRetransmitMs: intIn(10, 60_000).default(300),
+    /**
+     * Largest command, in encoded bytes (default 1.5 MiB, etcd's request limit). Clients refuse
+     * a larger one before sending (E_TOO_LARGE) and replicas refuse it before logging it.
+     */
+    maxCommandBytes: intIn(1024, MAX_COMMAND_BYTES_LIMIT).default(DEFAULT_MAX_COMMAND_BYTES),
+    /** Largest single value (string) in a command, in UTF-8 bytes (default 1 MiB); checked likewise. */
+    maxValueBytes: intIn(1, MAX_COMMAND_BYTES_LIMIT).default(DEFAULT_MAX_VALUE_BYTES),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.maxValueBytes > t.maxCommandBytes) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxValueBytes"],
+        message: `expected at most maxCommandBytes (${t.maxCommandBytes})`,
+      });
+    }
+  });
 
 const demoSchema = z
   .object({

@@ -21,6 +21,7 @@ import type { AppStatus } from "../runtime/status.ts";
 import { MemoryStore } from "../storage/memory-store.ts";
 import type { RaftStore } from "../storage/raft-store.ts";
 import { WalStorage } from "../storage/wal.ts";
+import { dsAdmission } from "./admission.ts";
 import { appSetup, demoGraph } from "./app-setup.ts";
 import { dataDirOf, type LoadedConfig, type ReplicaConfig } from "./config.ts";
 import {
@@ -138,6 +139,7 @@ async function startWith<Cmd, Res, Val>(
         return current;
       },
       storage,
+      admit: dsAdmission(app, g, tunables),
       describeApp: () => describe() ?? {},
       ...(hooks.onFatal === undefined ? {} : { onFatal: hooks.onFatal }),
     },

@@ -119,6 +119,12 @@ export function collectRuntimeSamples(m: RuntimeMetrics, labels: Labels = {}): M
       m.rejectedIn,
       l,
     ),
+    counter(
+      "dssmr_requests_refused_total",
+      "Client requests refused on receipt, before the log (too large, malformed command).",
+      m.refusedRequests,
+      l,
+    ),
     counter("dssmr_storage_saves_total", "Storage save calls.", m.storage.saves, l),
     counter("dssmr_storage_fsyncs_total", "Durable flushes (fdatasync).", m.storage.fsyncs, l),
     counter(

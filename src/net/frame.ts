@@ -99,13 +99,13 @@ export class FrameDecoder {
   }
 
   /**
-   * Adds a chunk and hands each completed frame's value to `each` as soon as it is parsed, so
-   * that `each` may change the limit for the frames after it. When `each` returns false or
+   * Adds a chunk and hands each completed frame's value (and its payload's size in bytes) to
+   * `each` as soon as it is parsed, so that `each` may change the limit for the frames after it. When `each` returns false or
    * throws, the rest of the chunk is discarded and the decoder is closed for good (its stream
    * is being abandoned); an exception from `each` propagates unchanged. Throws FrameError on a
    * malformed frame.
    */
-  feed(chunk: Buffer, each: (value: unknown) => boolean): void {
+  feed(chunk: Buffer, each: (value: unknown, bytes: number) => boolean): void {
     if (this.failed !== null) throw this.failed;
     this.chunks.push(chunk);
     this.total += chunk.length;
@@ -114,9 +114,11 @@ export class FrameDecoder {
     let offset = 0;
     for (;;) {
       let value: unknown;
+      let bytes: number;
       try {
         const frame = readFrame(buf, offset, this.maxFrameBytes);
         if (frame === null) break;
+        bytes = frame.payload.length;
         value = decodePayload(frame.payload);
         offset = frame.end;
       } catch (err) {
@@ -124,7 +126,7 @@ export class FrameDecoder {
       }
       let goOn: boolean;
       try {
-        goOn = each(value);
+        goOn = each(value, bytes);
       } catch (err) {
         this.fail(new FrameError("the stream was abandoned"));
         throw err;

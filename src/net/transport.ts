@@ -95,8 +95,11 @@ export interface TransportConfig {
   readonly listen?: PeerAddress;
 }
 
-/** Called for every message received; `from` is the sender's id (its hello, or the peer dialled). */
-export type MessageHandler = (from: number, msg: unknown) => void;
+/**
+ * Called for every message received; `from` is the sender's id (its hello, or the peer dialled),
+ * `bytes` the size of its encoded payload (what a receiver bounds without encoding it again).
+ */
+export type MessageHandler = (from: number, msg: unknown, bytes: number) => void;
 
 interface Resolved {
   readonly maxFrameBytes: number;
@@ -528,7 +531,7 @@ export class Transport {
       if (dead) return;
       this.stats.bytesIn += chunk.length;
       try {
-        decoder.feed(chunk, (v) => {
+        decoder.feed(chunk, (v, bytes) => {
           const from = sender();
           if (from === null) {
             handshake(v);
@@ -538,7 +541,7 @@ export class Transport {
             control(v.type === "keepalive" ? "ping" : "pong");
           } else {
             this.stats.framesIn++;
-            this.onMessage(from, v);
+            this.onMessage(from, v, bytes);
           }
           return !socket.destroyed;
         });

@@ -25,6 +25,8 @@ export interface DriverCounters {
   statusAnswered: number;
   /** Messages dropped as malformed or from a sender not allowed to send them. */
   rejectedIn: number;
+  /** Client requests refused on receipt, before the log (too large, malformed command). */
+  refusedRequests: number;
   /** Time spent waiting for storage syncs, ms. */
   syncWaitMs: number;
 }
@@ -60,5 +62,6 @@ export const emptyDriverCounters = (): DriverCounters => ({
   clientOut: 0,
   statusAnswered: 0,
   rejectedIn: 0,
+  refusedRequests: 0,
   syncWaitMs: 0,
 });

@@ -10,6 +10,7 @@ import {
   type GroupSend,
   type GroupSnapshot,
 } from "../core/group/group-replica.ts";
+import type { McastRequest, McastResponse } from "../core/group/wire.ts";
 import type { GroupId, ReplicaId } from "../core/ids.ts";
 import type { McastCommand } from "../core/multicast/types.ts";
 import { defaultRaftOptions } from "../core/raft/types.ts";
@@ -49,6 +50,13 @@ export interface NodeRuntimeServices<P, R, Res, Snap> {
    * stops (fail-stop); the default rethrows outside the loop, ending the process.
    */
   readonly onFatal?: (err: unknown) => void;
+  /**
+   * Admission of a client's multicast request, before the replica (and so the log) sees it:
+   * null admits it; an answer refuses it, goes back to the client at once, and the request is
+   * dropped. `bytes` is the request's encoded size as it arrived. The core has no notion of
+   * bytes, so limits on them live here. Default: admit everything.
+   */
+  readonly admit?: (req: McastRequest<P>, bytes: number) => McastResponse<Res> | null;
   /** Summarises the app's state for status replies (read-only; called outside the loop). */
   readonly describeApp?: (app: GroupApp<P, R, Res, Snap>) => AppStatus;
 }
@@ -116,7 +124,7 @@ export class NodeRuntime<P, R, Res, Snap> {
     for (const [id, addr] of config.addresses) if (id !== config.replica) peers.set(id, addr);
     this.transport = new Transport(
       { id: config.replica, peers, listen: self },
-      (from, msg) => this.onMessage(from, msg),
+      (from, msg, bytes) => this.onMessage(from, msg, bytes),
       options.transport,
     );
   }
@@ -172,7 +180,7 @@ export class NodeRuntime<P, R, Res, Snap> {
     };
   }
 
-  private onMessage(from: number, msg: unknown): void {
+  private onMessage(from: number, msg: unknown, bytes: number): void {
     if (this.stopped) return;
     const input = classify<P, R, Res, Snap>(from, msg, {
       isMember: (id) => this.members.has(id),
@@ -187,6 +195,14 @@ export class NodeRuntime<P, R, Res, Snap> {
       this.counters.statusAnswered++;
       this.transport.send(from, this.status(input.req.id));
       return;
+    }
+    if (input.kind === "request" && this.services.admit !== undefined) {
+      const refusal = this.services.admit(input.req, bytes);
+      if (refusal !== null) {
+        this.counters.refusedRequests++;
+        this.transport.send(from, refusal);
+        return;
+      }
     }
     this.push(input);
   }
