@@ -1,7 +1,7 @@
 // Flags and error reporting shared by the cluster client commands (chirper, kv, status).
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { ClientTimeoutError, InvalidCommandError } from "../client/errors.ts";
+import { ClientTimeoutError, CommandTooLargeError, InvalidCommandError } from "../client/errors.ts";
 import { type LoadedConfig, loadClusterConfig } from "../cluster/config.ts";
 import { CONFIG_FILE } from "../cluster/local-config.ts";
 import { DssmrError, InputError } from "../core/errors.ts";
@@ -71,8 +71,8 @@ export function printResult(
 }
 
 /**
- * Maps an error of a cluster command to a message and an exit status: bad usage, bad config
- * and invalid commands exit 2; timeouts (the cluster cannot be reached) and other failures of
+ * Maps an error of a cluster command to a message and an exit status: bad usage, bad config,
+ * invalid and oversized commands exit 2; timeouts (the cluster cannot be reached) and other failures of
  * ours exit 1. Anything else is a bug and is rethrown.
  */
 export function reportClusterError(io: CommandIo, err: unknown, flags?: ClientFlags): number {
@@ -83,7 +83,7 @@ export function reportClusterError(io: CommandIo, err: unknown, flags?: ClientFl
     );
     return EXIT_FAILURE;
   }
-  if (err instanceof InvalidCommandError) {
+  if (err instanceof InvalidCommandError || err instanceof CommandTooLargeError) {
     io.err(`error: ${err.message}`);
     return EXIT_USAGE_ERROR;
   }

@@ -98,9 +98,10 @@ async function runBounded(
       throw abort.signal.reason;
     }
     if (isTimeout(err)) throw new GatewayTimeoutError(timeoutMs);
-    if (typeof err === "object" && err !== null && (err as { code?: unknown }).code === "E_INPUT") {
-      throw new BadRequestError((err as Error).message);
-    }
+    const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : null;
+    if (code === "E_INPUT") throw new BadRequestError((err as Error).message);
+    // Over the cluster's maxCommandBytes or maxValueBytes: nothing was done.
+    if (code === "E_TOO_LARGE") throw new HttpError(413, "too-large", (err as Error).message);
     throw new UnavailableError(`the cluster could not run the command: ${String(err)}`);
   } finally {
     clearTimeout(timer);

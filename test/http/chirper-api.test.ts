@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { chirper } from "../../src/apps/chirper/chirper.ts";
 import type { ChirperCmd, ChirperResult, ChirperUser } from "../../src/apps/chirper/types.ts";
 import { runSequential } from "../../src/apps/sequential.ts";
+import { CommandTooLargeError } from "../../src/client/errors.ts";
 import {
   type ChirperExecutor,
   createChirperApi,
@@ -140,6 +141,18 @@ describe("Chirper API", () => {
       duplex: "half",
     } as RequestInit);
     expect(s.status).toBe(413);
+  });
+
+  it("answers 413 when the cluster refuses the command as too large", async () => {
+    const tooLarge: ChirperExecutor = {
+      execute: () => Promise.reject(new CommandTooLargeError("command", 2_000_000, 1_572_864)),
+    };
+    const r = await createChirperApi(tooLarge).request("/api/users", json({ user: "a" }));
+    expect(r.status).toBe(413);
+    expect(await r.json()).toEqual({
+      error: expect.stringContaining("2000000 bytes"),
+      code: "too-large",
+    });
   });
 
   it("answers 504 when the executor does not answer in time, and aborts it", async () => {
