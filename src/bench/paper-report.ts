@@ -62,8 +62,13 @@ export function formatRunLine(r: PaperRunResult): string {
     `p50/95/99 ${num(r.p50Ms, 1)}/${num(r.p95Ms, 1)}/${num(r.p99Ms, 1)} ms,`,
     `moves/s ${num(r.movesPerS)}, retries/s ${num(r.retriesPerS)}, fallbacks/s ${num(r.fallbacksPerS)},`,
     `consults/s ${num(r.consultsPerS)}, hit ${pct(r.cacheHitRate)}, multi ${pct(r.multiPartitionShare)},`,
+    r.mode === "dssmr"
+      ? `steady ${r.steady === null ? "never" : `${num(r.steady.throughput)} cmd/s from ${num(r.steady.fromMs)} ms`},`
+      : "",
     `wall ${(r.wallMs / 1000).toFixed(1)} s`,
-  ].join(" ");
+  ]
+    .filter((x) => x !== "")
+    .join(" ");
 }
 
 /** Per-run table with every figure of the measured part. */
@@ -178,6 +183,55 @@ export function formatConvergence(results: readonly PaperRunResult[]): string[] 
         num(c.movesPerSFirstFifth).padStart(18),
         num(c.movesPerSLastFifth).padStart(19),
       ].join(" "),
+    );
+  }
+  return lines;
+}
+
+/**
+ * The steady state of every run beside its whole-run figure, and DS-SMR's scaling from its own
+ * one-partition steady state (Markdown). Runs that never converged show "never".
+ */
+export function formatSteadyMarkdown(results: readonly PaperRunResult[]): string[] {
+  if (results.length === 0) return [];
+  const lines = [
+    "Steady state (after convergence and warm-up) beside the whole measured run:",
+    "",
+    "| system | workload | locality | P | whole run cmd/s | converged at ms | steady cmd/s | steady ÷ own 1 P | moves/s | retries/s | fallbacks/s | cache hits | oracle queries/cmd |",
+    "| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+  ];
+  const one = (r: PaperRunResult) =>
+    results.find(
+      (x) =>
+        x.partitions === 1 &&
+        x.mode === r.mode &&
+        x.workload === r.workload &&
+        x.locality === r.locality,
+    )?.steady?.throughput;
+  for (const r of results) {
+    const st = r.steady;
+    const base = one(r);
+    const loc = r.locality === "strong" ? "strong" : `weak ${r.crossFraction}`;
+    lines.push(
+      `| ${[
+        systemName(r.mode),
+        r.workload,
+        loc,
+        String(r.partitions),
+        num(r.throughput),
+        st === null ? "never" : num(st.convergedAtMs),
+        st === null ? "-" : num(st.throughput),
+        st === null || base === undefined || base <= 0
+          ? "-"
+          : `${(st.throughput / base).toFixed(2)}×`,
+        st === null ? "-" : num(st.movesPerS),
+        st === null ? "-" : num(st.retriesPerS),
+        st === null ? "-" : num(st.fallbacksPerS, 1),
+        st === null ? "-" : pct(st.cacheHitRate),
+        st === null || st.oracleQueriesPerCommand === null
+          ? "-"
+          : st.oracleQueriesPerCommand.toFixed(4),
+      ].join(" | ")} |`,
     );
   }
   return lines;
