@@ -40,7 +40,24 @@ describe("parseClusterConfig", () => {
       clientRetransmitMs: 300,
       maxCommandBytes: 1536 * 1024,
       maxValueBytes: 1024 * 1024,
+      abandonTicks: 300,
     });
+  });
+
+  it("checks abandonTicks against the client retransmission time", () => {
+    const withTunables = (t: Record<string, unknown>) => ({ ...valid(), tunables: t });
+    expect(issues(withTunables({ abandonTicks: 89 }))).toEqual([
+      "tunables.abandonTicks: expected at least 90 (3 × clientRetransmitMs 300 ms at tickMs 10): a correct client's lost message must be resent before its group abandons the chain",
+    ]);
+    expect(issues(withTunables({ abandonTicks: 90 }))).toEqual([]);
+    // A slower client needs a longer period; faster ticks need more of them.
+    expect(issues(withTunables({ clientRetransmitMs: 2000 }))[0]).toMatch(
+      /^tunables\.abandonTicks: expected at least 600 /,
+    );
+    expect(issues(withTunables({ tickMs: 5, abandonTicks: 180 }))).toEqual([]);
+    expect(parseClusterConfig(withTunables({ abandonTicks: 1000 })).tunables.abandonTicks).toBe(
+      1000,
+    );
   });
 
   it("bounds the size limits: values within commands, commands within half a frame", () => {

@@ -49,6 +49,13 @@ const groupSchema = z
   })
   .strict();
 
+/**
+ * Client retransmission periods a group waits before it abandons a chain: a lost message is
+ * resent to another replica after one, may be redirected to the leader, and a leader change
+ * costs another; the default (300 ticks against 300 ms) allows ten.
+ */
+export const ABANDON_RETRANSMITS = 3;
+
 const tunablesSchema = z
   .object({
     /** Real milliseconds per consensus tick (and per client proxy tick). */
@@ -70,9 +77,25 @@ const tunablesSchema = z
     maxCommandBytes: intIn(1024, MAX_COMMAND_BYTES_LIMIT).default(DEFAULT_MAX_COMMAND_BYTES),
     /** Largest single value (string) in a command, in UTF-8 bytes (default 1 MiB); checked likewise. */
     maxValueBytes: intIn(1, MAX_COMMAND_BYTES_LIMIT).default(DEFAULT_MAX_VALUE_BYTES),
+    /**
+     * Ticks a group's leader lets a message wait for its client's missing predecessor, while
+     * another group waits on it, before it abandons that chain (default 300: 3 s at 10 ms). It
+     * bounds how long a client whose chain broke stalls a group; at least
+     * ABANDON_RETRANSMITS client retransmission periods, or a correct client's chain could be
+     * abandoned while its lost message is being resent.
+     */
+    abandonTicks: intIn(1, 1_000_000).default(300),
   })
   .strict()
   .superRefine((t, ctx) => {
+    const minTicks = Math.ceil((ABANDON_RETRANSMITS * t.clientRetransmitMs) / t.tickMs);
+    if (t.abandonTicks < minTicks) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["abandonTicks"],
+        message: `expected at least ${minTicks} (${ABANDON_RETRANSMITS} × clientRetransmitMs ${t.clientRetransmitMs} ms at tickMs ${t.tickMs}): a correct client's lost message must be resent before its group abandons the chain`,
+      });
+    }
     if (t.maxValueBytes > t.maxCommandBytes) {
       ctx.addIssue({
         code: "custom",

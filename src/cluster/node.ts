@@ -148,6 +148,7 @@ async function startWith<Cmd, Res, Val>(
       replica: {
         ...defaultGroupReplicaOptions(defaultRaftOptions),
         snapshotEvery: tunables.snapshotEvery,
+        abandonTicks: tunables.abandonTicks,
       },
       transport: transportOptionsOf(config),
     },
