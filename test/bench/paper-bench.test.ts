@@ -298,7 +298,7 @@ describe("dssmr bench --paper", () => {
   it("parses defaults per back end, and the aliases", async () => {
     const { parsePaperBenchOptions } = await import("../../src/cli/bench-command.ts");
     const sim = parsePaperBenchOptions({ backend: "sim" });
-    expect(sim).toMatchObject({ users: 2000, durationMs: 2000, windowMs: 100, policy: "most" });
+    expect(sim).toMatchObject({ users: 2000, durationMs: 6000, windowMs: 300, policy: "most" });
     expect(sim.tag).toBe("bench-sim");
     const real = parsePaperBenchOptions({ backend: "real", memory: true });
     expect(real).toMatchObject({ users: 10000, durationMs: 11000, windowMs: 1000, memory: true });
