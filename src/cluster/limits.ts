@@ -31,28 +31,47 @@ export interface Oversize {
   readonly limit: number;
 }
 
+/** What one walk over a value finds: its largest string and a bound on its encoded size. */
+interface Measure {
+  /** UTF-8 size of the largest string (object keys included). */
+  readonly largest: number;
+  /** At least the value's MessagePack size (headers at their widest, 3 bytes per UTF-16 unit). */
+  readonly bound: number;
+}
+
 /**
- * The UTF-8 size of the largest string in `value` (keys of objects included). Iterative, so a
- * deeply nested value from a hostile peer cannot overflow the stack.
+ * Walks `value` once. Iterative, so a deeply nested value from a hostile peer cannot overflow
+ * the stack. The bound lets the common small command skip encoding altogether.
  */
-export function largestStringBytes(value: unknown): number {
+function measure(value: unknown): Measure {
   let largest = 0;
+  let bound = 0;
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === "string") {
-      // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: skip the count when it cannot win.
+      bound += 5 + 3 * v.length;
+      // At most 3 UTF-8 bytes per UTF-16 unit: count only when it could be the largest.
       if (v.length * 3 > largest) largest = Math.max(largest, Buffer.byteLength(v, "utf8"));
     } else if (Array.isArray(v)) {
+      bound += 5;
       for (const x of v) stack.push(x);
     } else if (typeof v === "object" && v !== null) {
+      bound += 16; // a map header, or an extension (a Date: 15 bytes) should one slip in
       for (const [k, x] of Object.entries(v)) {
         stack.push(k);
         stack.push(x);
       }
+    } else {
+      bound += 9; // a number (float64 or int64), a boolean, null
     }
   }
-  return largest;
+  return { largest, bound };
+}
+
+/** The UTF-8 size of the largest string in `value` (keys of objects included). */
+export function largestStringBytes(value: unknown): number {
+  return measure(value).largest;
 }
 
 /** The encoded size of `cmd` with the wire codec. */
@@ -61,14 +80,16 @@ export function commandBytes(cmd: unknown): number {
 }
 
 /**
- * Which bound `cmd` breaks, or null. The value bound is checked first: it is cheap (no
- * encoding) and names what the caller most likely has to shrink.
+ * Which bound `cmd` breaks, or null. The value bound is checked first: it is cheap and names
+ * what the caller most likely has to shrink. A command whose size bound is within the limit
+ * is not encoded (clients check every command they send).
  */
 export function oversize(cmd: unknown, limits: SizeLimits): Oversize | null {
-  const value = largestStringBytes(cmd);
-  if (value > limits.maxValueBytes) {
-    return { what: "value", bytes: value, limit: limits.maxValueBytes };
+  const m = measure(cmd);
+  if (m.largest > limits.maxValueBytes) {
+    return { what: "value", bytes: m.largest, limit: limits.maxValueBytes };
   }
+  if (m.bound <= limits.maxCommandBytes) return null;
   const bytes = commandBytes(cmd);
   if (bytes > limits.maxCommandBytes) {
     return { what: "command", bytes, limit: limits.maxCommandBytes };
