@@ -1,5 +1,4 @@
 // DsClient: runs application commands on a real cluster through the simulator's own ClientProxy, over TCP.
-
 import { parseReceiptRefusal } from "../cluster/admission.ts";
 import type { ClusterConfig, LoadedConfig } from "../cluster/config.ts";
 import { oversize, parseOversizeReason, type SizeLimits } from "../cluster/limits.ts";
@@ -68,9 +67,9 @@ interface Lane<Cmd, Res> {
   calls: number;
 }
 
-interface Waiter<Res> {
-  /** The index of the lane the call runs on. */
-  readonly lane: number;
+interface Waiter<Cmd, Res> {
+  /** The lane the call runs on. */
+  readonly lane: Lane<Cmd, Res>;
   readonly resolve: (r: Res) => void;
   readonly reject: (e: unknown) => void;
   readonly cleanup: () => void;
@@ -123,7 +122,7 @@ export class DsClient<Cmd, Res> {
   /** The cluster's size limits, checked before a command is handed to a lane. */
   private readonly limits: SizeLimits;
   /** Waiting calls by lane index and the lane proxy's command id. */
-  private readonly waiters = new Map<string, Waiter<Res>>();
+  private readonly waiters = new Map<string, Waiter<Cmd, Res>>();
   private ticker: NodeJS.Timeout | null;
   private closed = false;
 
@@ -214,8 +213,9 @@ export class DsClient<Cmd, Res> {
   /**
    * Runs `cmd` and resolves with its result (application-level failures, e.g. an unknown user,
    * are results). Rejects with InvalidCommandError (malformed; nothing was sent),
-   * CommandTooLargeError (over the config's `maxCommandBytes` or `maxValueBytes`; nothing was
-   * sent, or a replica refused it before logging it), ClientTimeoutError, ClientAbortedError (both: the command may still take effect), or
+   * CommandTooLargeError (over the config's `maxCommandBytes` or `maxValueBytes`: nothing was
+   * sent, or a replica refused it before logging it; the command did not take effect),
+   * ClientTimeoutError, ClientAbortedError (both: the command may still take effect), or
    * ClientClosedError.
    */
   execute(cmd: Cmd, opts: ExecuteOptions = {}): Promise<Res> {
@@ -249,7 +249,7 @@ export class DsClient<Cmd, Res> {
         if (timer !== null) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
-      this.waiters.set(key, { lane: lane.index, resolve, reject, cleanup });
+      this.waiters.set(key, { lane, resolve, reject, cleanup });
       lane.calls++;
       if (Number.isFinite(timeoutMs)) {
         timer = setTimeout(
@@ -287,16 +287,14 @@ export class DsClient<Cmd, Res> {
     this.retired.clear();
   }
 
-  private forget(id: string): Waiter<Res> | undefined {
+  private forget(id: string): Waiter<Cmd, Res> | undefined {
     const w = this.waiters.get(id);
     if (w === undefined) return undefined;
     this.waiters.delete(id);
     w.cleanup();
-    for (const lane of this.lanes) if (lane.index === w.lane) lane.calls--;
-    for (const lane of this.retired) {
-      // Nobody waits on it any more: what it still retransmits can only be behind the hole.
-      if (lane.index === w.lane && --lane.calls === 0) this.closeRetired(lane);
-    }
+    // A retired lane nobody waits on any more is closed: what it still retransmits can only be
+    // behind the hole.
+    if (--w.lane.calls === 0 && this.retired.has(w.lane)) this.closeRetired(w.lane);
     return w;
   }
 

@@ -148,6 +148,9 @@ describe("size limits", () => {
         type: "get",
       });
     }
+    // The replaced lane's counters still count.
+    expect(client.stats().submitted).toBe(9);
+    expect(client.pending).toBe(0);
   }, 30_000);
 
   it("the replica refuses an invalid command (too many mget keys) before logging it", async () => {
