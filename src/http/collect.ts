@@ -169,6 +169,10 @@ export function collectRuntimeSamples(m: RuntimeMetrics, labels: Labels = {}): M
       ...l,
       reason: "no-route",
     }),
+    counter("dssmr_transport_drops_total", "Frames dropped, by reason.", t.dropsTooLarge, {
+      ...l,
+      reason: "too-large",
+    }),
     counter(
       "dssmr_transport_reconnects_total",
       "Outgoing connections re-established.",

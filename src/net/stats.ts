@@ -10,6 +10,8 @@ export interface TransportStats {
   dropsQueueFull: number;
   /** Frames dropped because no connection leads to the destination (an unknown client). */
   dropsNoRoute: number;
+  /** Frames dropped before queueing because they are over the frame limit (peers would refuse them). */
+  dropsTooLarge: number;
   /** Outgoing connections established again after losing one. */
   reconnects: number;
   /** Outgoing connections closed because the peer answered no ping for too long. */
@@ -37,6 +39,7 @@ export const emptyTransportStats = (): TransportStats => ({
   bytesIn: 0,
   dropsQueueFull: 0,
   dropsNoRoute: 0,
+  dropsTooLarge: 0,
   reconnects: 0,
   deadLinks: 0,
   connectFailures: 0,

@@ -75,6 +75,32 @@ describe("Transport", () => {
     expect(server.t.stats.dropsNoRoute).toBe(1);
   });
 
+  it("drops a frame over the limit at the sender, so the link and what follows survive", async () => {
+    const peers = new Map<number, PeerAddress>();
+    const opts = { maxFrameBytes: 4096, onReject: () => {} };
+    const a = node(1, peers, true, opts);
+    const b = node(2, peers, true, opts);
+    peers.set(1, (await a.t.listen())!);
+    peers.set(2, (await b.t.listen())!);
+    const warn = console.warn;
+    const warned: unknown[] = [];
+    console.warn = (...args: unknown[]) => warned.push(args);
+    try {
+      a.t.send(2, { type: "x", i: 0 });
+      expect(a.t.send(2, { type: "big", pad: "p".repeat(5000) })).toBe(false);
+      expect(a.t.send(2, { type: "big", pad: "p".repeat(5000) })).toBe(false);
+      a.t.send(2, { type: "x", i: 1 });
+    } finally {
+      console.warn = warn;
+    }
+    await until(() => b.got.length === 2);
+    expect(b.got.map((g) => (g.msg as { i: number }).i)).toEqual([0, 1]);
+    expect(a.t.stats.dropsTooLarge).toBe(2);
+    expect(warned).toHaveLength(1); // once per peer
+    expect(b.t.stats.frameErrors).toBe(0); // the receiver never saw it: no severed link
+    expect(a.t.stats.reconnects).toBe(0);
+  });
+
   it("queues while the peer is down and reconnects after it restarts", async () => {
     const [port] = await freePorts(1);
     const peers = new Map<number, PeerAddress>([[2, { host: HOST, port: port! }]]);

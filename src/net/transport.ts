@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { ConfigError } from "../core/errors.ts";
 import { backoffDelay } from "./backoff.ts";
 import { FrameError, HandshakeError, ProtocolError } from "./errors.ts";
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from "./frame.ts";
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder } from "./frame.ts";
 import { FrameWriter } from "./frame-writer.ts";
 import {
   type Challenge,
@@ -167,6 +167,8 @@ export class Transport {
   private readonly config: TransportConfig;
   private readonly opts: Resolved;
   private readonly onMessage: MessageHandler;
+  /** Peers already told about (in the log) a frame dropped as too large. */
+  private readonly warnedTooLarge = new Set<number>();
   private readonly out = new Map<number, OutLink>();
   private readonly inbound = new Map<number, InLink>();
   private readonly sockets = new Set<Socket>();
@@ -235,19 +237,34 @@ export class Transport {
   }
 
   /**
-   * Queues `msg` for `to`. Returns false when it was dropped at once (no route, or the queue is
-   * full); true does not mean it will arrive.
+   * Queues `msg` for `to`. Returns false when it was dropped at once (no route, the queue is
+   * full, or it is over the frame limit); true does not mean it will arrive.
+   *
+   * A frame over `maxFrameBytes` is dropped here, counted and reported once per peer: the peer
+   * (with the same limit) would close the connection on its header, losing every frame queued
+   * behind it, and the sender's retries would sever the link again and again.
    */
   send(to: number, msg: unknown): boolean {
     if (this.closed) return false;
+    const frame = encodeFrame(msg);
+    if (frame.length - FRAME_HEADER_BYTES > this.opts.maxFrameBytes) {
+      this.stats.dropsTooLarge++;
+      if (!this.warnedTooLarge.has(to)) {
+        this.warnedTooLarge.add(to);
+        console.warn(
+          `transport: dropped a ${frame.length}-byte frame to ${to}, over the ${this.opts.maxFrameBytes}-byte frame limit (counted in dropsTooLarge; reported once per peer)`,
+        );
+      }
+      return false;
+    }
     const peer = this.config.peers.get(to);
-    if (peer !== undefined) return this.link(to, peer).writer.enqueue(encodeFrame(msg));
+    if (peer !== undefined) return this.link(to, peer).writer.enqueue(frame);
     const inbound = this.inbound.get(to);
     if (inbound === undefined) {
       this.stats.dropsNoRoute++;
       return false;
     }
-    return inbound.writer.enqueue(encodeFrame(msg));
+    return inbound.writer.enqueue(frame);
   }
 
   /** Opens the outgoing connection to a peer now instead of on first send. */
