@@ -429,10 +429,14 @@ export function runDsSimulation<Cmd, Res, Val>(
     // Where the variables ended up, by the most advanced oracle replica's map.
     const oracleApp = opts.mode === "dssmr" ? groupApp(ORACLE) : null;
     const counts = oracleApp instanceof OracleApp ? [...oracleApp.counts().values()] : [];
+    const o = oracleApp instanceof OracleApp ? oracleApp.stats : null;
     return {
       seed: opts.seed,
       violations: checks.violations(),
-      stats: finalStats(undefined, counts),
+      stats: finalStats(
+        o === null ? undefined : { consults: o.consults, moves: o.moves, staleMoves: o.staleMoves },
+        counts,
+      ),
       history,
       series,
     };
