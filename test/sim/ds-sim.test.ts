@@ -78,18 +78,35 @@ describe("DS-SMR simulation", () => {
   });
 
   // The conflict-aware execution order's own deliberate bugs: each must be caught.
-  // ignore-claims needs two clients racing for one key (a move out of a partition queued behind
-  // a move into it of the same key): rare, so it takes more seeds (seed 4 is the first here).
-  it.each([
-    ["ignore-claims", { partitions: 3, clients: 8, policy: "random" }, /ownership/],
-    ["move-no-wait", {}, /linearizability|ownership/],
-  ] as const)("catches the deliberate bug %s within a few seeds", (bug, extra, kind) => {
+  it("catches the deliberate bug move-no-wait within a few seeds", () => {
     let caught: string | null = null;
-    for (let seed = 1; seed <= 40 && caught === null; seed++) {
-      const r = run({ seed, bug, ...extra });
+    for (let seed = 1; seed <= 10 && caught === null; seed++) {
+      const r = run({ seed, bug: "move-no-wait" });
       if (r.violations.length > 0) caught = r.violations.join("; ");
     }
-    expect(caught).not.toBeNull();
-    expect(caught).toMatch(kind);
+    expect(caught).toMatch(/linearizability|ownership/);
+  });
+
+  // ignore-claims shows only when two clients race for one key (a move out of a partition queued
+  // behind a move into it of the same key, before the value arrived): rare, so two set-ups and
+  // more seeds (here seed 29 of the first, seeds 9 and 20 of the second). The partition-level
+  // test in src/core/dssmr/partition.test.ts shows the same bug directly.
+  it("catches the deliberate bug ignore-claims in a seed sweep", () => {
+    const setups: [Partial<DsSimOptions>, number][] = [
+      [{ partitions: 3, clients: 8, policy: "random" }, 40],
+      [{ partitions: 4, clients: 12, thinkMs: 5, policy: "random" }, 20],
+    ];
+    let caught: string | null = null;
+    for (const [extra, seeds] of setups) {
+      for (let seed = 1; seed <= seeds && caught === null; seed++) {
+        const w = extra.partitions === 4 ? dsKvWorkload(4) : dsKvWorkload();
+        const r = runDsSimulation(
+          { ...defaultDsSimOptions, ...extra, seed, bug: "ignore-claims" },
+          w,
+        );
+        if (r.violations.length > 0) caught = r.violations.join("; ");
+      }
+    }
+    expect(caught).toMatch(/ownership/);
   });
 });
