@@ -431,7 +431,7 @@ export class ClientProxy<Cmd, Res> {
    * A partition answered retry. The variables it lacked leave the cache (or move to where its
    * hint says they went); the others were where the cache said. A retry that only discovered
    * variables the command had not declared does not count toward the fallback: the command grew,
-   * it did not lose a race. With every variable located again, route at once; else ask the oracle.
+   * it did not lose a race. The next attempt asks the oracle (another replica than last time).
    */
   private onRetry(c: CommandState<Cmd>, reply: Extract<DsReply<Res>, { type: "retry" }>): void {
     this.stats.retries++;
