@@ -70,6 +70,9 @@ export function printResult(
   return shown.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
+/** Error codes that mean bad usage or a bad config (an app module that does not load is one). */
+const USAGE_CODES: ReadonlySet<string> = new Set(["E_INPUT", "E_CONFIG", "E_APP_MODULE"]);
+
 /**
  * Maps an error of a cluster command to a message and an exit status: bad usage, bad config,
  * invalid and oversized commands exit 2; timeouts (the cluster cannot be reached) and other failures of
@@ -89,7 +92,7 @@ export function reportClusterError(io: CommandIo, err: unknown, flags?: ClientFl
   }
   if (err instanceof DssmrError) {
     io.err(`error: ${err.message}`);
-    return err.code === "E_INPUT" || err.code === "E_CONFIG" ? EXIT_USAGE_ERROR : EXIT_FAILURE;
+    return USAGE_CODES.has(err.code) ? EXIT_USAGE_ERROR : EXIT_FAILURE;
   }
   throw err;
 }

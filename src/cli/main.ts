@@ -1,6 +1,7 @@
 // The `dssmr` command line: parses arguments and dispatches to the subcommands.
 import { Command, CommanderError, Option } from "commander";
 import { DssmrError, InputError } from "../core/errors.ts";
+import { registerCallCommand } from "./call-command.ts";
 import { registerChirperCommand } from "./chirper-command.ts";
 import { registerDashboardCommand } from "./dashboard-command.ts";
 import { registerKvCommand } from "./kv-command.ts";
@@ -239,6 +240,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
   registerNodeCommand(program, io, setStatus);
   registerChirperCommand(program, io, setStatus);
   registerKvCommand(program, io, setStatus);
+  registerCallCommand(program, io, setStatus);
   registerRespCommand(program, io, setStatus);
   registerStatusCommand(program, io, setStatus);
 

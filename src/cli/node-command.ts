@@ -1,6 +1,7 @@
 // `dssmr node --config FILE --id ID`: runs one replica (multi-host deployments).
 import type { Command } from "commander";
 import { pino } from "pino";
+import { loadAppSetup } from "../cluster/app-setup.ts";
 import { loadClusterConfig } from "../cluster/config.ts";
 import { execReplica } from "../cluster/replica-exec.ts";
 import { findReplica } from "../cluster/topology.ts";
@@ -35,6 +36,8 @@ export function registerNodeCommand(
         // replica itself runs from the bundle, in a child process.
         const loaded = loadClusterConfig(raw.config);
         findReplica(loaded.config, id);
+        await loadAppSetup(loaded); // an app module that does not load, said here
+
         done(await execReplica(loaded.file ?? raw.config, id, raw.logLevel));
       } catch (err) {
         done(reportClusterError(io, err));

@@ -1,5 +1,7 @@
 // `dssmr up`: starts a local cluster (oracle + partitions as child processes) and stops it on Ctrl-C.
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { appSpecForConfig } from "../cluster/app-module.ts";
 import type { LocalClusterOptions } from "../cluster/local-config.ts";
 import { defaultLocalClusterOptions } from "../cluster/local-config.ts";
 import { runUp } from "../cluster/up.ts";
@@ -47,7 +49,11 @@ export function registerUpCommand(
     .description(
       "start a local cluster as child processes (Chirper demo by default); Ctrl-C stops it",
     )
-    .option("--app <app>", "chirper or kv", d.app)
+    .option(
+      "--app <app>",
+      "chirper, kv, or an app module: a path (./examples/bank.ts) or package exporting a PartitionedApp",
+      d.app,
+    )
     .option("--partitions <n>", "partitions (plus the oracle in dssmr mode)", String(d.partitions))
     .option("--replicas <n>", "replicas per group", String(d.replicas))
     .option("--mode <mode>", "dssmr or ssmr", d.mode)
@@ -69,9 +75,9 @@ export function registerUpCommand(
     .option("--resp-port <port>", "also serve the kv cluster to Redis clients on this port")
     .action(async (raw: RawUp, cmd: Command) => {
       try {
-        if (raw.app !== "chirper" && raw.app !== "kv") {
-          throw new InputError(`--app: unknown app "${raw.app}"; use chirper or kv`);
-        }
+        if (raw.app === "") throw new InputError("--app: expected chirper, kv or an app module");
+        // A module path is given from here; the config names it from its own folder.
+        const app = appSpecForConfig(raw.app, process.cwd(), resolve(raw.data));
         if (raw.mode !== "dssmr" && raw.mode !== "ssmr") {
           throw new InputError(`--mode: unknown mode "${raw.mode}"; use dssmr or ssmr`);
         }
@@ -96,7 +102,7 @@ export function registerUpCommand(
             await runUp(
               {
                 ...d,
-                app: raw.app,
+                app,
                 mode: raw.mode,
                 partitions: parseIntFlag("--partitions", raw.partitions, 1, 64),
                 replicas: parseIntFlag("--replicas", raw.replicas, 1, 15),

@@ -1,5 +1,6 @@
 // DsClient: runs application commands on a real cluster through the simulator's own ClientProxy, over TCP.
 import { parseReceiptRefusal } from "../cluster/admission.ts";
+import { appIdentityOf } from "../cluster/app-module.ts";
 import type { ClusterConfig, LoadedConfig } from "../cluster/config.ts";
 import { oversize, parseOversizeReason, type SizeLimits } from "../cluster/limits.ts";
 import { addressesOf, deploymentOf, groupsOf, transportOptionsOf } from "../cluster/topology.ts";
@@ -16,9 +17,10 @@ import type { DsReply } from "../core/dssmr/types.ts";
 import { InputError } from "../core/errors.ts";
 import type { McastResponse, QueryResponse } from "../core/group/wire.ts";
 import type { ClientId, ReplicaId } from "../core/ids.ts";
-import { Transport } from "../net/transport.ts";
+import { type ConnectionRejected, Transport } from "../net/transport.ts";
 import { randomClientId } from "./client-id.ts";
 import {
+  AppMismatchError,
   ClientAbortedError,
   ClientClosedError,
   ClientTimeoutError,
@@ -47,6 +49,12 @@ export interface DsClientOptions {
   readonly lanes?: number;
   /** Randomness for the destination policy and first replica guesses. Default Math.random. */
   readonly random?: () => number;
+  /**
+   * The application's identity, sent in every handshake (replicas running another app refuse
+   * the connection, and every call fails with AppMismatchError). Default: the identity the app
+   * was loaded with (`loadAppSetup`, `appSetup`); none for an app built otherwise.
+   */
+  readonly appIdentity?: string;
 }
 
 /** Per-call options of `execute`. */
@@ -125,6 +133,10 @@ export class DsClient<Cmd, Res> {
   private readonly waiters = new Map<string, Waiter<Cmd, Res>>();
   private ticker: NodeJS.Timeout | null;
   private closed = false;
+  /** The identity this client's handshakes carry, if any. */
+  private readonly identity: string | undefined;
+  /** Set once a replica refused us for running another application: every call fails with it. */
+  private mismatch: AppMismatchError | null = null;
 
   private constructor(
     config: ClusterConfig,
@@ -140,6 +152,7 @@ export class DsClient<Cmd, Res> {
     this.config = config;
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.identity = opts.appIdentity ?? appIdentityOf(app);
     this.limits = {
       maxCommandBytes: config.tunables.maxCommandBytes,
       maxValueBytes: config.tunables.maxValueBytes,
@@ -183,7 +196,11 @@ export class DsClient<Cmd, Res> {
       transport: new Transport(
         { id, peers: addressesOf(config) },
         (from, msg) => this.onMessage(lane, from, msg),
-        transportOptionsOf(config),
+        {
+          ...transportOptionsOf(config),
+          ...(this.identity === undefined ? {} : { app: this.identity }),
+          onReject: (e) => this.onReject(e),
+        },
       ),
       calls: 0,
     };
@@ -220,6 +237,7 @@ export class DsClient<Cmd, Res> {
    */
   execute(cmd: Cmd, opts: ExecuteOptions = {}): Promise<Res> {
     if (this.closed) return Promise.reject(new ClientClosedError());
+    if (this.mismatch !== null) return Promise.reject(this.mismatch);
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(new ClientAbortedError(signal.reason));
     // Sized before any lane sees it: an oversized command must not take a seq, or the lane's
@@ -316,6 +334,25 @@ export class DsClient<Cmd, Res> {
     this.dial(fresh);
     this.retired.add(lane);
     if (lane.calls === 0) this.closeRetired(lane);
+  }
+
+  /**
+   * A connection was closed for bad input or a failed handshake. Most such failures heal (the
+   * transport dials again) and are only logged; an application mismatch does not, so it fails
+   * every waiting call at once rather than letting them time out.
+   */
+  private onReject(e: ConnectionRejected): void {
+    if (e.kind !== "app") {
+      console.warn(
+        `dssmr client ${this.id}: closed connection to ${e.peer === null ? "" : `node ${e.peer} at `}${e.remote}: ${e.reason}`,
+      );
+      return;
+    }
+    if (this.mismatch !== null || this.closed) return;
+    this.mismatch = new AppMismatchError(
+      `replica ${e.peer ?? e.remote} refused this client: ${e.reason}`,
+    );
+    for (const id of [...this.waiters.keys()]) this.forget(id)?.reject(this.mismatch);
   }
 
   private onMessage(lane: Lane<Cmd, Res>, from: number, msg: unknown): void {

@@ -58,3 +58,14 @@ export class CommandTooLargeError extends DssmrError {
     this.limit = limit;
   }
 }
+
+/**
+ * The cluster runs another application than this client (another module, or another version of
+ * it: the identities in the message differ); a replica refused the connection at its handshake.
+ * Nothing was sent; every call of this client fails with it.
+ */
+export class AppMismatchError extends DssmrError {
+  constructor(reason: string) {
+    super("E_APP_MISMATCH", reason);
+  }
+}

@@ -9,7 +9,8 @@ import { Rng } from "../sim/rng.ts";
 import { chirperInitialVars } from "../workload/chirper-init.ts";
 import { type Placement, placeByCommunity, placeRandomly } from "../workload/graph-placement.ts";
 import { generateSocialGraph, type SocialGraph } from "../workload/social-graph.ts";
-import type { ClusterConfig } from "./config.ts";
+import { AppModuleError, isBuiltinApp, loadAppModule, setAppIdentity } from "./app-module.ts";
+import type { ClusterConfig, LoadedConfig } from "./config.ts";
 import { partitionsOf } from "./topology.ts";
 
 /** An application and the variables every node boots with. */
@@ -22,6 +23,15 @@ export interface AppSetup<Cmd, Res, Val> {
 export type AnyAppSetup =
   | ({ readonly kind: "chirper" } & AppSetup<ChirperCmd, ChirperResult, ChirperUser>)
   | ({ readonly kind: "kv" } & AppSetup<DsKvCmd, DsKvResult, string>);
+
+/** Any application a config may name: a built-in one, or one loaded from a module. */
+export type LoadedAppSetup = (
+  | AnyAppSetup
+  | ({ readonly kind: "module"; readonly file: string } & AppSetup<unknown, unknown, unknown>)
+) & {
+  /** What replicas and clients send in their handshake (`kv`, `chirper`, or `name@hash`). */
+  readonly identity: string;
+};
 
 /** The demo social graph a config describes (deterministic from its seed), or null. */
 export function demoGraph(config: ClusterConfig): SocialGraph | null {
@@ -54,13 +64,49 @@ export function demoPlacement(config: ClusterConfig, graph: SocialGraph): Placem
  */
 export function appSetup(config: ClusterConfig): AnyAppSetup {
   const partitions = partitionsOf(config);
-  if (config.app === "kv") return { kind: "kv", app: createDsKv(), initial: { variables: [] } };
+  if (!isBuiltinApp(config.app)) {
+    throw new AppModuleError(
+      `this command serves the built-in apps (chirper, kv); the cluster runs the app module ${JSON.stringify(config.app)} (use \`dssmr call\`)`,
+    );
+  }
+  if (config.app === "kv") {
+    const app = createDsKv();
+    setAppIdentity(app, "kv");
+    return { kind: "kv", app, initial: { variables: [] } };
+  }
   const graph = demoGraph(config);
-  if (graph === null) return { kind: "chirper", app: createChirper(), initial: { variables: [] } };
+  if (graph === null) {
+    const app = createChirper();
+    setAppIdentity(app, "chirper");
+    return { kind: "chirper", app, initial: { variables: [] } };
+  }
   const place = demoPlacement(config, graph);
   const app = createChirper({ place });
+  setAppIdentity(app, "chirper");
   const variables = chirperInitialVars(graph).map(
     ([user, value]) => [user, place(user, partitions), value] as const,
   );
   return { kind: "chirper", app, initial: { variables } };
+}
+
+/**
+ * Builds the application of `loaded` as appSetup does, or loads the module its `app` names
+ * (relative to the config file's folder; see app-module.ts). Replicas and clients both call it,
+ * so both run the same code and present the same identity in their handshakes. A module app
+ * boots with no variables: its commands create them.
+ */
+export async function loadAppSetup(loaded: LoadedConfig): Promise<LoadedAppSetup> {
+  const { config } = loaded;
+  if (isBuiltinApp(config.app)) return { ...appSetup(config), identity: config.app };
+  const m = await loadAppModule(config.app, loaded.dir, {
+    mode: config.mode,
+    partitions: partitionsOf(config),
+  });
+  return {
+    kind: "module",
+    file: m.file,
+    app: m.app,
+    initial: { variables: [] },
+    identity: m.identity,
+  };
 }

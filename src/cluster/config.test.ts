@@ -82,8 +82,12 @@ describe("parseClusterConfig", () => {
     expect(issues(raw)).toEqual(["groups[1].replicas[2].port: expected integer 1..65535"]);
   });
 
-  it("rejects unknown fields, apps and modes", () => {
-    expect(issues({ ...valid(), app: "twitter" })).toEqual(['app: expected "chirper" or "kv"']);
+  it("rejects unknown fields, malformed apps and modes", () => {
+    // Any other name is an app module (a path or a package): loading it is checked at start.
+    expect(issues({ ...valid(), app: "./bank.ts" })).toEqual([]);
+    const appError = 'app: expected "chirper", "kv" or an app module (a path or package name)';
+    expect(issues({ ...valid(), app: 7 })).toEqual([appError]);
+    expect(issues({ ...valid(), app: "" })).toEqual([appError]);
     expect(issues({ ...valid(), mode: "paxos" })).toEqual(['mode: expected "dssmr" or "ssmr"']);
     expect(issues({ ...valid(), extra: 1 })[0]).toMatch(/extra/);
   });

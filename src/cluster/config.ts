@@ -144,7 +144,15 @@ const respSchema = z
 const clusterSchema = z
   .object({
     version: z.literal(1, { error: "expected 1" }).default(1),
-    app: z.enum(["chirper", "kv"], { error: 'expected "chirper" or "kv"' }),
+    /**
+     * "chirper", "kv", or an application module: a path (relative to this file's folder, or
+     * absolute) or a package name, whose default export (or export `app`) is a PartitionedApp or
+     * a factory of one (app-module.ts).
+     */
+    app: z
+      .string({ error: 'expected "chirper", "kv" or an app module (a path or package name)' })
+      .min(1, { error: 'expected "chirper", "kv" or an app module (a path or package name)' })
+      .max(1000, { error: "expected at most 1000 characters" }),
     mode: z.enum(["dssmr", "ssmr"], { error: 'expected "dssmr" or "ssmr"' }).default("dssmr"),
     groups: z
       .array(groupSchema, { error: "expected an array of groups" })

@@ -15,7 +15,8 @@ import { partitionsOf } from "./topology.ts";
 
 /** The shape of a local cluster (what `dssmr up` takes). */
 export interface LocalClusterOptions {
-  readonly app: "chirper" | "kv";
+  /** "chirper", "kv", or an app module as cluster.json names it (see app-module.ts). */
+  readonly app: string;
   readonly mode: "dssmr" | "ssmr";
   readonly partitions: number;
   readonly replicas: number;

@@ -49,7 +49,7 @@ export async function runNodeProcess(opts: NodeProcessOptions): Promise<number> 
   const { config } = loaded;
   log.info(
     {
-      app: config.app,
+      app: node.app,
       mode: config.mode,
       address: `${node.address.host}:${node.address.port}`,
       dataDir: node.dataDir ?? "(memory)",

@@ -22,7 +22,7 @@ import { MemoryStore } from "../storage/memory-store.ts";
 import type { RaftStore } from "../storage/raft-store.ts";
 import { WalStorage } from "../storage/wal.ts";
 import { dsAdmission } from "./admission.ts";
-import { appSetup, demoGraph } from "./app-setup.ts";
+import { demoGraph, loadAppSetup } from "./app-setup.ts";
 import { dataDirOf, type LoadedConfig, type ReplicaConfig } from "./config.ts";
 import {
   addressesOf,
@@ -42,6 +42,8 @@ export interface ClusterNodeHooks {
 export interface ClusterNode {
   readonly replica: ReplicaConfig;
   readonly group: number;
+  /** The application's identity in handshakes (`kv`, `chirper`, or `name@hash` of a module). */
+  readonly app: string;
   /** Where it listens. */
   readonly address: PeerAddress;
   /** The data directory (null with in-memory storage). */
@@ -62,7 +64,7 @@ export async function startClusterNode(
   id: number,
   hooks: ClusterNodeHooks = {},
 ): Promise<ClusterNode> {
-  const setup = appSetup(loaded.config);
+  const setup = await loadAppSetup(loaded);
   const graph = demoGraph(loaded.config);
   const communities: CommunityIndex | null =
     graph === null
@@ -71,9 +73,14 @@ export async function startClusterNode(
           count: graph.communities,
           of: new Map(graph.users.map((u, i) => [u, graph.community[i]!])),
         };
-  return setup.kind === "chirper"
-    ? startWith(loaded, id, setup.app, setup.initial, communities, hooks)
-    : startWith(loaded, id, setup.app, setup.initial, communities, hooks);
+  // One call per kind: each narrows the app's types for startWith.
+  if (setup.kind === "chirper") {
+    return startWith(loaded, id, setup.app, setup.initial, setup.identity, communities, hooks);
+  }
+  if (setup.kind === "kv") {
+    return startWith(loaded, id, setup.app, setup.initial, setup.identity, communities, hooks);
+  }
+  return startWith(loaded, id, setup.app, setup.initial, setup.identity, communities, hooks);
 }
 
 /** The community of every demo-graph user, computed once per node (status counts with it). */
@@ -97,6 +104,7 @@ async function startWith<Cmd, Res, Val>(
   id: number,
   app: PartitionedApp<Cmd, Res, Val>,
   initial: InitialState<Val>,
+  identity: string,
   communities: CommunityIndex | null,
   hooks: ClusterNodeHooks,
 ): Promise<ClusterNode> {
@@ -150,7 +158,8 @@ async function startWith<Cmd, Res, Val>(
         snapshotEvery: tunables.snapshotEvery,
         abandonTicks: tunables.abandonTicks,
       },
-      transport: transportOptionsOf(config),
+      // Clients and other replicas running another app module are refused at the handshake.
+      transport: { ...transportOptionsOf(config), app: identity },
     },
   );
   let address: PeerAddress | null;
@@ -163,6 +172,7 @@ async function startWith<Cmd, Res, Val>(
   return {
     replica,
     group: group.id,
+    app: identity,
     address: address ?? { host: replica.host, port: replica.port },
     dataDir,
     metrics: () => runtime.metrics(),

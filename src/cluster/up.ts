@@ -4,6 +4,8 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ClusterHttp, startClusterHttp } from "../dashboard/cluster-app.ts";
 import { type RespFrontEnd, startRespFrontEnd } from "../resp/server.ts";
+import { isBuiltinApp } from "./app-module.ts";
+import { loadAppSetup } from "./app-setup.ts";
 import type { LoadedConfig } from "./config.ts";
 import { errorMessage } from "./errors.ts";
 import { LaunchError, LocalCluster, readPids } from "./launcher.ts";
@@ -68,6 +70,9 @@ export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promi
   }
   const { loaded, created } = await prepareLocalConfig(dir, opts, opts.explicit);
   const { config } = loaded;
+  // Load the app here first: a module that does not load is reported once, before any replica
+  // starts (each would fail the same way), and its identity goes in the banner.
+  const setup = await loadAppSetup(loaded);
   const replicas = config.groups.reduce((n, g) => n + g.replicas.length, 0);
   io.out(
     `${created ? "creating" : "restarting"} a local cluster: ${replicas} replica processes (${describeShape(loaded)})…`,
@@ -94,7 +99,9 @@ export async function runUp(opts: UpOptions, io: UpIo, stop: AbortSignal): Promi
       // A port taken is fatal here, unlike HTTP's: whoever asked for it means to connect there.
       resp = await startRespFrontEnd(loaded, { port: opts.respPort });
     }
-    if (!stop.aborted) for (const line of banner(loaded, created, http, httpNote)) io.out(line);
+    if (!stop.aborted) {
+      for (const line of banner(loaded, created, http, httpNote, setup.identity)) io.out(line);
+    }
     if (resp !== null) {
       io.out(
         `RESP (Redis protocol) on redis://${resp.host}:${resp.server.port} — try: redis-cli -p ${resp.server.port} set a 1`,
@@ -128,6 +135,7 @@ function banner(
   created: boolean,
   http: ClusterHttp | null,
   httpNote: string | null,
+  identity: string,
 ): string[] {
   const c = loaded.config;
   const file = loaded.file ?? join(loaded.dir, CONFIG_FILE);
@@ -142,6 +150,7 @@ function banner(
     `  config   ${file}`,
     `  logs     ${join(loaded.dir, "logs")}/r<ID>.log (JSON, one file per replica)`,
   ];
+  if (!isBuiltinApp(c.app)) lines.push(`  app      ${identity} from ${c.app}`);
   if (http !== null) {
     lines.push(`  dashboard ${http.url}/`);
     if (http.chirper)
@@ -176,8 +185,10 @@ function banner(
       `  ${cli} chirper timeline alice${cfg}`,
     );
     if (http?.chirper) lines.push(`  curl ${http.url}/api/users/alice/timeline`);
-  } else {
+  } else if (c.app === "kv") {
     lines.push(`  ${cli} kv put greeting hello${cfg}`, `  ${cli} kv get greeting${cfg}`);
+  } else {
+    lines.push(`  ${cli} call '<a command of the app, as JSON>'${cfg}`);
   }
   lines.push(`  ${cli} status${cfg}`, "", "Ctrl-C stops the cluster (the data stays).");
   return lines;

@@ -72,9 +72,10 @@ export async function startClusterHttp(
   loaded: LoadedConfig,
   opts: ClusterHttpOptions,
 ): Promise<ClusterHttp> {
-  const setup = appSetup(loaded.config);
+  // Only Chirper has an API and page here; the dashboard itself serves any application.
+  const setup = loaded.config.app === "chirper" ? appSetup(loaded.config) : null;
   let client: DsClient<ChirperCmd, ChirperResult> | null = null;
-  if (setup.kind === "chirper") client = await DsClient.connect(loaded, setup.app);
+  if (setup?.kind === "chirper") client = await DsClient.connect(loaded, setup.app);
   const { app, backend } = createClusterApp(loaded, {
     ...(client === null ? {} : { client }),
     ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),

@@ -232,8 +232,8 @@ export class ClusterBackend implements DashboardBackend {
 
   async startWorkload(opts: WorkloadRequest): Promise<void> {
     if (this.run?.running) throw new DashboardError(409, "a workload is already running");
-    const setup = appSetup(this.loaded.config);
-    if (setup.kind !== "chirper" || this.graph === null) {
+    const setup = this.loaded.config.app === "chirper" ? appSetup(this.loaded.config) : null;
+    if (setup?.kind !== "chirper" || this.graph === null) {
       throw new DashboardError(409, "workloads need a Chirper cluster with a demo graph");
     }
     const n = Math.ceil(opts.clients / LOOPS_PER_CLIENT);

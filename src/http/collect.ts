@@ -208,6 +208,7 @@ export function collectRuntimeSamples(m: RuntimeMetrics, labels: Labels = {}): M
         ["auth", t.authFailures],
         ["version", t.versionMismatches],
         ["timeout", t.handshakeTimeouts],
+        ["app", t.appMismatches],
       ] as const
     ).map(([reason, n]) =>
       counter("dssmr_transport_handshakes_refused_total", "Handshakes refused, by reason.", n, {

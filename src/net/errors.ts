@@ -15,10 +15,13 @@ export class ProtocolError extends DssmrError {
   }
 }
 
-/** A connection's handshake failed (wrong version, wrong or missing secret, silence); it is closed. */
+/**
+ * A connection's handshake failed (wrong version, wrong or missing secret, another application,
+ * silence); it is closed.
+ */
 export class HandshakeError extends DssmrError {
-  /** What failed: `version`, `auth`, `protocol` or `timeout`. */
-  readonly failure: "version" | "auth" | "protocol" | "timeout";
+  /** What failed: `version`, `auth`, `protocol`, `timeout` or `app`. */
+  readonly failure: "version" | "auth" | "protocol" | "timeout" | "app";
   constructor(failure: HandshakeError["failure"], message: string) {
     super(`E_HANDSHAKE_${failure.toUpperCase()}`, message);
     this.failure = failure;

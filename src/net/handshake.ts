@@ -23,7 +23,16 @@ export interface Hello {
   readonly id: number;
   readonly nonce?: Uint8Array;
   readonly mac?: Uint8Array;
+  /**
+   * The application the dialler runs (name and module hash, see app-module.ts), when it runs
+   * one. Not covered by the MAC: it guards against a mistake, not an attacker, who would need
+   * the secret anyway.
+   */
+  readonly app?: string;
 }
+
+/** Longest application identity a hello may carry. */
+export const MAX_APP_IDENTITY_CHARS = 256;
 
 /** With a secret: the acceptor's first frame, sent as soon as it accepts. */
 export interface Challenge {
@@ -45,10 +54,15 @@ export interface Refused {
   readonly type: "refused";
   readonly v: number;
   readonly reason: string;
+  /** Which check failed, when the dialler can act on it (an application mismatch). */
+  readonly failure?: HandshakeFailure;
 }
 
-/** Why a handshake failed. */
-export type HandshakeFailure = "version" | "auth" | "protocol" | "timeout";
+/**
+ * Why a handshake failed. `app`: both sides run an application and they differ (another module,
+ * or another version of it).
+ */
+export type HandshakeFailure = "version" | "auth" | "protocol" | "timeout" | "app";
 
 /** Message types that belong to the handshake; never delivered to the application. */
 export const HANDSHAKE_TYPES: ReadonlySet<string> = new Set([
@@ -125,32 +139,54 @@ const versionReason = (theirs: unknown): string =>
 
 /**
  * Checks the dialler's hello at the acceptor. With `secret`, `challenge` is the nonce this
- * acceptor sent, and the hello must carry a nonce and a MAC over both.
+ * acceptor sent, and the hello must carry a nonce and a MAC over both. With `app` (what this
+ * node runs), a hello naming another application is refused; one naming none (a status probe,
+ * which sends no commands) is accepted.
  */
 export function checkHello(
   frame: unknown,
   secret: string | undefined,
   challenge: Uint8Array | null,
+  app?: string,
 ): HandshakeCheck<Hello> {
   if (!isObject(frame) || frame.type !== "hello") {
     return fail("protocol", "the first frame of a connection must be a hello");
   }
   if (frame.v !== PROTOCOL_VERSION) return fail("version", versionReason(frame.v));
   if (!Number.isSafeInteger(frame.id)) return fail("protocol", "hello without an integer id");
-  const hello = frame as unknown as Hello;
-  if (secret === undefined || challenge === null) return { ok: true, value: hello };
-  if (!isBytes(frame.nonce, NONCE_BYTES)) {
-    return fail("auth", "hello without a nonce: the peer has no cluster secret");
+  if (
+    frame.app !== undefined &&
+    (typeof frame.app !== "string" || frame.app.length > MAX_APP_IDENTITY_CHARS)
+  ) {
+    return fail("protocol", "hello with a malformed app identity");
   }
-  const expected = helloMac(secret, PROTOCOL_VERSION, hello.id, frame.nonce, challenge);
-  if (!macMatches(expected, frame.mac)) return fail("auth", "hello with a wrong cluster secret");
+  const hello = frame as unknown as Hello;
+  if (secret !== undefined && challenge !== null) {
+    if (!isBytes(frame.nonce, NONCE_BYTES)) {
+      return fail("auth", "hello without a nonce: the peer has no cluster secret");
+    }
+    const expected = helloMac(secret, PROTOCOL_VERSION, hello.id, frame.nonce, challenge);
+    if (!macMatches(expected, frame.mac)) return fail("auth", "hello with a wrong cluster secret");
+  }
+  // After the secret: an outsider learns nothing about the application from a refusal.
+  if (app !== undefined && hello.app !== undefined && hello.app !== app) {
+    return fail("app", appMismatchReason(hello.id, hello.app, app));
+  }
   return { ok: true, value: hello };
+}
+
+/**
+ * Why node `peer`, running `theirs`, was refused by a node running `ours`: both identities, so
+ * that whoever reads it (the refused side prints it) sees which module differs.
+ */
+export function appMismatchReason(peer: number, theirs: string, ours: string): string {
+  return `application mismatch: node ${peer} runs app ${JSON.stringify(theirs)} but the cluster runs ${JSON.stringify(ours)}; replicas and clients must load the same app module (same file contents)`;
 }
 
 /** Checks the acceptor's challenge at the dialler. */
 export function checkChallenge(frame: unknown): HandshakeCheck<Challenge> {
   if (!isObject(frame)) return fail("protocol", "expected a challenge");
-  if (frame.type === "refused") return fail("protocol", refusedReason(frame));
+  if (frame.type === "refused") return fail(refusalFailure(frame), refusedReason(frame));
   if (frame.type !== "challenge") {
     return fail("auth", "the peer sent no challenge: it has no cluster secret");
   }
@@ -172,7 +208,7 @@ export function checkWelcome(
   challenge: Uint8Array,
 ): HandshakeCheck<Welcome> {
   if (!isObject(frame)) return fail("protocol", "expected a welcome");
-  if (frame.type === "refused") return fail("protocol", refusedReason(frame));
+  if (frame.type === "refused") return fail(refusalFailure(frame), refusedReason(frame));
   if (frame.type !== "welcome") return fail("protocol", "expected a welcome");
   if (frame.v !== PROTOCOL_VERSION) return fail("version", versionReason(frame.v));
   if (frame.id !== dialled) {
@@ -185,6 +221,14 @@ export function checkWelcome(
 
 /** The reason a peer gave for refusing us, for our log. */
 export function refusedReason(frame: Record<string, unknown>): string {
-  const why = typeof frame.reason === "string" ? frame.reason.slice(0, 200) : "no reason given";
+  const why = typeof frame.reason === "string" ? frame.reason.slice(0, 640) : "no reason given";
   return `refused by the peer: ${why}`;
+}
+
+/**
+ * The failure a peer's refusal stands for at this end: an application mismatch stays one (the
+ * client reports it and stops waiting); anything else is a protocol failure here, as before.
+ */
+export function refusalFailure(frame: Record<string, unknown>): HandshakeFailure {
+  return frame.failure === "app" ? "app" : "protocol";
 }

@@ -26,6 +26,8 @@ export interface TransportStats {
   versionMismatches: number;
   /** Connections closed because their handshake did not complete in time. */
   handshakeTimeouts: number;
+  /** Handshakes refused because the two sides run different applications (either direction). */
+  appMismatches: number;
   connectionsAccepted: number;
   /** `socket.write` calls: frames per write is the batching factor. */
   writes: number;
@@ -47,6 +49,7 @@ export const emptyTransportStats = (): TransportStats => ({
   authFailures: 0,
   versionMismatches: 0,
   handshakeTimeouts: 0,
+  appMismatches: 0,
   connectionsAccepted: 0,
   writes: 0,
 });

@@ -15,9 +15,11 @@ import {
   type HandshakeFailure,
   type Hello,
   helloMac,
+  MAX_APP_IDENTITY_CHARS,
   newNonce,
   PROTOCOL_VERSION,
   type Refused,
+  refusalFailure,
   refusedReason,
   type Welcome,
   welcomeMac,
@@ -66,6 +68,13 @@ export interface TransportOptions {
   /** Longest time a connection may take to complete its handshake, ms. Default connectTimeoutMs. */
   readonly handshakeTimeoutMs?: number;
   /**
+   * The application this node runs (its identity: name and module hash, app-module.ts). Sent in
+   * every hello; an accepted connection whose hello names another one is refused (`app`) with
+   * both identities in the reason, and the dialler sees the refusal as an `app` rejection. A
+   * hello naming none (a status probe) is accepted. Unset: nothing is sent or checked.
+   */
+  readonly app?: string;
+  /**
    * Told about every connection closed for bad input or a failed handshake, with a reason fit
    * for a log. Default: one `console.warn` line.
    */
@@ -111,6 +120,7 @@ interface Resolved {
   readonly random: () => number;
   readonly secret: string | undefined;
   readonly handshakeTimeoutMs: number;
+  readonly app: string | undefined;
   readonly pingIntervalMs: number;
   readonly deadAfterMs: number;
   readonly onReject: (event: ConnectionRejected) => void;
@@ -189,6 +199,7 @@ export class Transport {
       random: options.random ?? Math.random,
       secret: options.secret,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? options.connectTimeoutMs ?? 3_000,
+      app: options.app,
       pingIntervalMs: options.pingIntervalMs ?? 500,
       deadAfterMs: options.deadAfterMs ?? 3_000,
       onReject:
@@ -201,6 +212,12 @@ export class Transport {
     };
     if (options.secret !== undefined && options.secret.length === 0) {
       throw new ConfigError("transport secret must not be empty");
+    }
+    if (
+      options.app !== undefined &&
+      (options.app.length === 0 || options.app.length > MAX_APP_IDENTITY_CHARS)
+    ) {
+      throw new ConfigError(`transport app identity must be 1..${MAX_APP_IDENTITY_CHARS} chars`);
     }
     const { pingIntervalMs, deadAfterMs } = this.opts;
     if (!(Number.isFinite(pingIntervalMs) && pingIntervalMs > 0)) {
@@ -356,7 +373,8 @@ export class Transport {
   private dial(link: OutLink): void {
     link.timer = null;
     if (this.closed) return;
-    const { secret, connectTimeoutMs, handshakeTimeoutMs } = this.opts;
+    const { secret, connectTimeoutMs, handshakeTimeoutMs, app } = this.opts;
+    const named = app === undefined ? {} : { app };
     const socket = createConnection({ host: link.address.host, port: link.address.port });
     socket.setNoDelay(true);
     link.socket = socket;
@@ -394,7 +412,14 @@ export class Transport {
     socket.once("connect", () => {
       open = true;
       if (secret === undefined) {
-        up(encodeFrame({ type: "hello", v: PROTOCOL_VERSION, id: this.config.id } satisfies Hello));
+        up(
+          encodeFrame({
+            type: "hello",
+            v: PROTOCOL_VERSION,
+            id: this.config.id,
+            ...named,
+          } satisfies Hello),
+        );
       } else {
         socket.setTimeout(handshakeTimeoutMs);
       }
@@ -423,6 +448,7 @@ export class Transport {
             id: this.config.id,
             nonce,
             mac,
+            ...named,
           };
           socket.write(encodeFrame(hello));
           return;
@@ -486,7 +512,7 @@ export class Transport {
         writer?.enqueue(PONG);
       },
       (frame) => {
-        const check = checkHello(frame, secret, challenge);
+        const check = checkHello(frame, secret, challenge, this.opts.app);
         if (!check.ok) throw new HandshakeError(check.failure, check.reason);
         clearTimeout(timer);
         const hello = check.value;
@@ -595,6 +621,7 @@ export class Transport {
       if (kind === "auth") this.stats.authFailures++;
       else if (kind === "version") this.stats.versionMismatches++;
       else if (kind === "timeout") this.stats.handshakeTimeouts++;
+      else if (kind === "app") this.stats.appMismatches++;
       else this.stats.frameErrors++;
     } else {
       if (err instanceof ProtocolError) kind = "protocol";
@@ -607,9 +634,18 @@ export class Transport {
       kind,
       reason: err.message,
     });
-    if (err instanceof HandshakeError && (kind === "version" || kind === "auth")) {
-      const reason = kind === "version" ? err.message : "authentication failed";
-      socket.end(encodeFrame({ type: "refused", v: PROTOCOL_VERSION, reason } satisfies Refused));
+    // An application mismatch is told only to a dialler (the refused side is the one to act);
+    // a dialler that was refused just closes.
+    const tell = kind === "version" || kind === "auth" || (kind === "app" && direction === "in");
+    if (err instanceof HandshakeError && tell) {
+      const reason = kind === "auth" ? "authentication failed" : err.message;
+      const refused: Refused = {
+        type: "refused",
+        v: PROTOCOL_VERSION,
+        reason,
+        ...(kind === "app" ? { failure: "app" } : {}),
+      };
+      socket.end(encodeFrame(refused));
       setTimeout(() => socket.destroy(), 500).unref();
       return;
     }
@@ -645,7 +681,9 @@ const isHandshakeFrame = (v: unknown): v is Record<string, unknown> =>
 
 /** The error that closes a connection on a handshake frame after its handshake. */
 function afterHandshake(frame: Record<string, unknown>): Error {
-  if (frame.type === "refused") return new HandshakeError("protocol", refusedReason(frame));
+  if (frame.type === "refused") {
+    return new HandshakeError(refusalFailure(frame), refusedReason(frame));
+  }
   if (frame.type === "challenge") {
     return new HandshakeError("auth", "the peer requires a cluster secret and this node has none");
   }

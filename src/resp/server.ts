@@ -321,8 +321,8 @@ export async function startRespFrontEnd(
   loaded: LoadedConfig,
   opts: RespFrontEndOptions = {},
 ): Promise<RespFrontEnd> {
-  const setup = appSetup(loaded.config);
-  if (setup.kind !== "kv") {
+  const setup = loaded.config.app === "kv" ? appSetup(loaded.config) : null;
+  if (setup?.kind !== "kv") {
     throw new ConfigError(`RESP serves the kv app; this cluster runs ${loaded.config.app}`);
   }
   const resp = loaded.config.resp;

@@ -205,3 +205,41 @@ describe("protocol version", () => {
     );
   });
 });
+
+describe("handshake with an application identity", () => {
+  for (const secret of [undefined, SECRET]) {
+    const how = secret === undefined ? "without a secret" : "with a secret";
+    it(`refuses a dialler running another app and tells it both identities (${how})`, async () => {
+      const opts = secret === undefined ? {} : { secret };
+      const s = await server(1, { ...opts, app: "bank@aaaa" });
+      const c = testNode(open, 7, new Map([[1, s.addr]]), false, { ...opts, app: "bank@bbbb" });
+      c.t.send(1, { transfer: 1 });
+      await until(() => s.t.stats.appMismatches >= 1 && c.rejected.length >= 1);
+      expect(s.got).toEqual([]);
+      expect(s.rejected[0]).toMatchObject({ direction: "in", kind: "app", peer: null });
+      // The dialler learns it is an app mismatch (not a generic protocol error), with both names.
+      expect(c.rejected[0]).toMatchObject({ direction: "out", kind: "app" });
+      expect(c.rejected[0]!.reason).toMatch(/node 7 runs app "bank@bbbb".*runs "bank@aaaa"/);
+      expect(c.t.stats.appMismatches).toBeGreaterThanOrEqual(1);
+    });
+  }
+
+  it("accepts the same app, and a hello that names none (a status probe)", async () => {
+    const s = await server(1, { app: "bank@aaaa" });
+    const same = testNode(open, 7, new Map([[1, s.addr]]), false, { app: "bank@aaaa" });
+    const probe = testNode(open, 8, new Map([[1, s.addr]]), false);
+    same.t.send(1, { n: 1 });
+    probe.t.send(1, { n: 2 });
+    await until(() => s.got.length === 2);
+    expect(s.t.stats.appMismatches).toBe(0);
+  });
+
+  it("refuses a malformed app identity in a hello", async () => {
+    const s = await server(1, { app: "bank@aaaa" });
+    const raw = await rawPeer(s.addr);
+    raw.sendValue({ type: "hello", v: PROTOCOL_VERSION, id: 5, app: 42 });
+    await raw.closed;
+    expect(s.rejected[0]).toMatchObject({ kind: "protocol" });
+    expect(s.rejected[0]!.reason).toMatch(/malformed app identity/);
+  });
+});
