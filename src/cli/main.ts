@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { DssmrError, InputError } from "../core/errors.ts";
 import { registerCallCommand } from "./call-command.ts";
+import { registerChaosCommand } from "./chaos-command.ts";
 import { registerChirperCommand } from "./chirper-command.ts";
 import { registerDashboardCommand } from "./dashboard-command.ts";
 import { registerKvCommand } from "./kv-command.ts";
@@ -243,6 +244,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
   registerCallCommand(program, io, setStatus);
   registerRespCommand(program, io, setStatus);
   registerStatusCommand(program, io, setStatus);
+  registerChaosCommand(program, io, setStatus);
 
   try {
     await program.parseAsync([...argv], { from: "user" });
