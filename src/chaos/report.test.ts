@@ -28,6 +28,8 @@ describe("availability", () => {
     expect(a.throughput).toEqual([2, 1, 2]);
     expect(a.longestGapMs).toBe(1_300);
     expect(a.longestClientStallMs).toBe(2_400);
+    // Client 2 completes nothing from the injection (300) to 2600.
+    expect(a.outageMs.kill).toMatchObject({ count: 1, max: 2_300 });
     // Client 1 is served at 1500, client 2 only at 2600: 1600 ms after the heal.
     expect(a.recoveryMs.kill).toEqual({
       count: 1,

@@ -33,6 +33,11 @@ export interface Availability {
   readonly longestClientStallMs: number;
   /** By fault kind: from the heal until every client had completed an operation again. */
   readonly recoveryMs: Partial<Record<FaultKind, RecoveryStats>>;
+  /**
+   * By fault kind: the longest any client went without a completion from the injection until
+   * recovery (an election after a leader's kill shows here, since it happens before the heal).
+   */
+  readonly outageMs: Partial<Record<FaultKind, RecoveryStats>>;
 }
 
 const quantile = (sorted: readonly number[], q: number): number | null =>
@@ -81,35 +86,67 @@ export function availability(
       p = t;
     }
   }
-  const samples = new Map<FaultKind, { ms: number[]; unrecovered: number }>();
+  const sorted = new Map<number, number[]>();
+  for (const c of clients)
+    sorted.set(
+      c,
+      [...(byClient.get(c) ?? [])].sort((a, b) => a - b),
+    );
+  const recovery = new Map<FaultKind, { ms: number[]; unrecovered: number }>();
+  const outage = new Map<FaultKind, { ms: number[]; unrecovered: number }>();
+  const sample = (
+    into: Map<FaultKind, { ms: number[]; unrecovered: number }>,
+    kind: FaultKind,
+    ms: number,
+  ): void => {
+    const s = into.get(kind) ?? { ms: [], unrecovered: 0 };
+    if (Number.isFinite(ms)) s.ms.push(ms);
+    else s.unrecovered++;
+    into.set(kind, s);
+  };
   for (const f of faults) {
     let recoveredAt = f.healedAt;
     for (const c of clients) {
-      const next = (byClient.get(c) ?? []).find((t) => t >= f.healedAt);
+      const next = sorted.get(c)!.find((t) => t >= f.healedAt);
       recoveredAt = next === undefined ? Number.POSITIVE_INFINITY : Math.max(recoveredAt, next);
       if (next === undefined) break;
     }
-    const s = samples.get(f.kind) ?? { ms: [], unrecovered: 0 };
-    if (Number.isFinite(recoveredAt)) s.ms.push(recoveredAt - f.healedAt);
-    else s.unrecovered++;
-    samples.set(f.kind, s);
+    sample(recovery, f.kind, recoveredAt - f.healedAt);
+    let longest = 0;
+    const until = Math.min(recoveredAt, end);
+    for (const c of clients) {
+      let p = f.injectedAt;
+      for (const t of [...sorted.get(c)!, end]) {
+        if (t <= f.injectedAt) continue;
+        longest = Math.max(longest, t - p);
+        if (t >= until) break;
+        p = t;
+      }
+    }
+    sample(outage, f.kind, Number.isFinite(recoveredAt) ? longest : recoveredAt);
   }
-  const recoveryMs: Partial<Record<FaultKind, RecoveryStats>> = {};
-  for (const [kind, s] of samples) {
-    const sorted = s.ms.sort((a, b) => a - b);
+  const stats = (
+    from: Map<FaultKind, { ms: number[]; unrecovered: number }>,
+  ): Partial<Record<FaultKind, RecoveryStats>> => {
+    const out: Partial<Record<FaultKind, RecoveryStats>> = {};
     const round = (v: number | null): number | null => (v === null ? null : Math.round(v));
-    recoveryMs[kind] = {
-      count: sorted.length + s.unrecovered,
-      unrecovered: s.unrecovered,
-      p50: round(quantile(sorted, 0.5)),
-      p99: round(quantile(sorted, 0.99)),
-      max: round(sorted.at(-1) ?? null),
-    };
-  }
+    for (const [kind, s] of from) {
+      const ms = s.ms.sort((a, b) => a - b);
+      out[kind] = {
+        count: ms.length + s.unrecovered,
+        unrecovered: s.unrecovered,
+        p50: round(quantile(ms, 0.5)),
+        p99: round(quantile(ms, 0.99)),
+        max: round(ms.at(-1) ?? null),
+      };
+    }
+    return out;
+  };
   return {
     throughput,
     longestGapMs: Math.round(longestGapMs),
     longestClientStallMs: Math.round(longestClientStallMs),
-    recoveryMs,
+    recoveryMs: stats(recovery),
+    outageMs: stats(outage),
   };
 }

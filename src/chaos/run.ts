@@ -100,6 +100,7 @@ export interface ChaosSummary {
   readonly longestGapMs: number;
   readonly longestClientStallMs: number;
   readonly recoveryMs: Availability["recoveryMs"];
+  readonly outageMs: Availability["outageMs"];
   readonly throughput: readonly number[];
   /** The first violation's explanation, and the first lost writes (at most 10). */
   readonly firstViolation: string | null;
@@ -328,6 +329,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       longestGapMs: avail.longestGapMs,
       longestClientStallMs: avail.longestClientStallMs,
       recoveryMs: avail.recoveryMs,
+      outageMs: avail.outageMs,
       throughput: avail.throughput,
       firstViolation: check.first,
       lost: lost.slice(0, 10),

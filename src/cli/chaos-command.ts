@@ -23,8 +23,9 @@ export function formatChaosSummary(s: ChaosSummary): string[] {
     `throughput per second: ${s.throughput.join(" ")}`,
   ];
   for (const [kind, r] of Object.entries(s.recoveryMs)) {
+    const o = s.outageMs[kind as keyof typeof s.outageMs];
     lines.push(
-      `recovery after ${kind}: p50 ${r.p50 ?? "-"} ms, p99 ${r.p99 ?? "-"} ms, max ${r.max ?? "-"} ms over ${r.count}${r.unrecovered > 0 ? ` (${r.unrecovered} never recovered)` : ""}`,
+      `${kind}: recovery after the heal p50 ${r.p50 ?? "-"} ms, p99 ${r.p99 ?? "-"} ms, max ${r.max ?? "-"} ms; longest client outage p50 ${o?.p50 ?? "-"} ms, max ${o?.max ?? "-"} ms; over ${r.count}${r.unrecovered > 0 ? ` (${r.unrecovered} never recovered)` : ""}`,
     );
   }
   if (s.firstViolation !== null) lines.push(s.firstViolation);
