@@ -35,7 +35,9 @@ export interface SimulateAppOptions<Cmd, Res, Val, S = unknown> {
   readonly initial?: InitialVariables<Val>;
   /**
    * Client `client`'s next command. Draw every random choice from `rng`: a run is then a pure
-   * function of its seed, and a failing seed replays exactly.
+   * function of its seed, and a failing seed replays exactly. Written inline, annotate its
+   * return type (`next: (rng): BankCmd => …`): TypeScript infers the command type from `app`
+   * through its parameters, and would widen an inline literal's `type: "transfer"` to string.
    */
   next(rng: Rng, client: number): Cmd;
   /**
