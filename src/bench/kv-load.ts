@@ -21,7 +21,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const setup = appSetup(loaded.config);
   if (setup.kind !== "kv") throw new Error("kv-load needs a cluster running the kv app");
   const clients = await Promise.all(
-    Array.from({ length: Number(clientsArg) }, () => DsClient.connect(loaded, setup.app)),
+    Array.from({ length: Number(clientsArg) }, () =>
+      DsClient.connect(loaded, setup.app, { lanes: 1 }),
+    ),
   );
   const first = clients[0]!;
   for (let k = 0; k < 64; k++) {

@@ -142,7 +142,11 @@ async function runReal(spec: PaperRunSpec, opts: RealBackendOptions): Promise<Ru
     const perConn = opts.clientsPerConnection ?? 16;
     for (let i = 0; i < Math.ceil(n / perConn); i++) {
       clients.push(
-        await DsClient.connect(loaded, setup.app, { timeoutMs: 30_000, maxInFlight: perConn }),
+        await DsClient.connect(loaded, setup.app, {
+          timeoutMs: 30_000,
+          maxInFlight: perConn,
+          lanes: 1,
+        }),
       );
     }
     return await drive(spec, cluster, clients, graph, startupMs);

@@ -71,7 +71,8 @@ export async function runChirperCommand(
     const loaded = loadFor(flags, "chirper");
     const setup = appSetup(loaded.config);
     if (setup.kind !== "chirper") throw new InvariantError("chirper config without chirper app");
-    client = await DsClient.connect(loaded, setup.app, { timeoutMs: flags.timeoutMs });
+    // One command per process: one session is enough, and dials fewer connections.
+    client = await DsClient.connect(loaded, setup.app, { timeoutMs: flags.timeoutMs, lanes: 1 });
     const result = await client.execute(cmd);
     const shown = describeChirperResult(cmd, result);
     return printResult(io, flags, result, shown);

@@ -103,7 +103,8 @@ export async function runKvCommand(
     const loaded = loadFor(flags, "kv");
     const setup = appSetup(loaded.config);
     if (setup.kind !== "kv") throw new InvariantError("kv config without kv app");
-    client = await DsClient.connect(loaded, setup.app, { timeoutMs: flags.timeoutMs });
+    // One command per process: one session is enough, and dials fewer connections.
+    client = await DsClient.connect(loaded, setup.app, { timeoutMs: flags.timeoutMs, lanes: 1 });
     // One deadline for the whole command, however many steps it takes.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), flags.timeoutMs);
