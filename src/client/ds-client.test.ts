@@ -44,8 +44,11 @@ describe("DsClient", () => {
       // The abandoned commands keep running in the proxy (they may still take effect).
       expect(client.pending).toBe(2);
       const open = client.execute({ type: "get", key: "k" }, { timeoutMs: Infinity });
+      // Attach the handler first: close rejects `open` before its connections are closed, and
+      // a rejection left unhandled across that wait is reported as an error of the run.
+      const closed = expect(open).rejects.toBeInstanceOf(ClientClosedError);
       await client.close();
-      await expect(open).rejects.toBeInstanceOf(ClientClosedError);
+      await closed;
       await expect(client.execute({ type: "get", key: "k" })).rejects.toBeInstanceOf(
         ClientClosedError,
       );
