@@ -12,6 +12,25 @@ export interface ActiveFault {
   readonly kill: boolean;
 }
 
+/**
+ * Process ids this process has SIGSTOPped and not yet resumed. A stopped replica never notices
+ * its launcher's death (it reads no stdin while stopped), so whoever ends the run early must
+ * resume these first, or they would stay behind stopped for ever.
+ */
+const paused = new Set<number>();
+
+/** Resumes every replica a fault left paused (for an interrupted run). */
+export function resumeAllPaused(): void {
+  for (const pid of paused) {
+    try {
+      process.kill(pid, "SIGCONT");
+    } catch {
+      // Already gone.
+    }
+  }
+  paused.clear();
+}
+
 /** The leader of group `g` now, or (no leader: an election is on) one of its replicas. */
 async function leaderOf(cluster: LocalCluster, g: number, fallback: () => number): Promise<number> {
   const s = await clusterStatus(cluster.loaded, { timeoutMs: 300 });
@@ -38,6 +57,7 @@ export async function inject(
     for (const id of replicas) {
       const pid = cluster.pid(id);
       if (pid === null) throw new ChaosError(`replica ${id} is not running, cannot pause it`);
+      paused.add(pid);
       process.kill(pid, "SIGSTOP");
     }
   }
@@ -53,6 +73,9 @@ export async function heal(cluster: LocalCluster, fault: ActiveFault): Promise<v
   for (const id of fault.replicas) {
     const pid = cluster.pid(id);
     // A paused replica cannot exit by itself; if it did, the launcher's onExit has said so.
-    if (pid !== null) process.kill(pid, "SIGCONT");
+    if (pid !== null) {
+      process.kill(pid, "SIGCONT");
+      paused.delete(pid);
+    }
   }
 }

@@ -19,7 +19,7 @@ import { Rng } from "../sim/rng.ts";
 import { ChaosError } from "./errors.ts";
 import { ChaosHistory, type KvOperation } from "./history.ts";
 import { findLostWrites, type LostWrite } from "./lost-writes.ts";
-import { heal, inject } from "./nemesis.ts";
+import { heal, inject, resumeAllPaused } from "./nemesis.ts";
 import { type Availability, availability, type FaultRecord } from "./report.ts";
 import {
   type ChaosTopology,
@@ -192,13 +192,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   );
   const loaded = loadClusterConfig(file);
   let crashes = 0;
-  const cluster = await LocalCluster.start(loaded, {
-    startTimeoutMs: 60_000,
-    onExit: (id, code, signal) => {
-      crashes++;
-      opts.log(`replica ${id} exited by itself (${code ?? signal})`);
-    },
-  });
+  let cluster: LocalCluster;
+  try {
+    cluster = await LocalCluster.start(loaded, {
+      startTimeoutMs: 60_000,
+      onExit: (id, code, signal) => {
+        crashes++;
+        opts.log(`replica ${id} exited by itself (${code ?? signal})`);
+      },
+    });
+  } catch (err) {
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  // Ctrl-C during a pause: resume the paused replicas, which then exit with their launcher.
+  const interrupted = (): void => {
+    resumeAllPaused();
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   const clients: Kv[] = [];
   try {
     await cluster.waitReady(60_000);
@@ -336,6 +349,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       data: opts.keep ? dir : null,
     };
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    resumeAllPaused();
     await Promise.all(clients.map((c) => c.close()));
     await cluster.stop();
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
