@@ -54,6 +54,20 @@ export class LocationCache {
     this.locations.delete(v);
   }
 
+  /** Commands this process sent that touched each variable (its heat). */
+  private readonly heat = new Map<VarId, number>();
+
+  /** Counts one more command touching each of `vars`. */
+  touched(vars: readonly VarId[]): void {
+    for (const v of vars) this.heat.set(v, (this.heat.get(v) ?? 0) + 1);
+    if (this.heat.size > this.maxLocations) this.heat.clear();
+  }
+
+  /** How many of this process's commands touched `v`. */
+  heatOf(v: VarId): number {
+    return this.heat.get(v) ?? 0;
+  }
+
   /** Replaces the load estimate with the oracle's counts. */
   setLoads(loads: readonly (readonly [PartitionId, number])[]): void {
     this.loads.clear();

@@ -249,6 +249,7 @@ export class ClientProxy<Cmd, Res> {
       guessed: [],
     };
     this.commands.set(id, state);
+    this.cache.touched(state.vars);
     this.stats.submitted++;
     this.begin(state);
     return id;
@@ -555,6 +556,7 @@ export class ClientProxy<Cmd, Res> {
     const first = this.app.variables(c.cmd)[0];
     const dest = chooseDestination(this.options.policy, locations, this.random, {
       loads: this.cache.loads,
+      heat: (v) => 1 + this.cache.heatOf(v),
       ...(first === undefined ? {} : { first }),
     });
     // One move message per source partition, carrying every variable needed from it.
