@@ -6,7 +6,8 @@ export const POLICIES = ["random", "most"] as const;
 /**
  * - `random`: a random partition among those involved (the DS-SMR paper's default);
  * - `most`: the partition already holding most of the variables (DynaStar's rule: fewer moves),
- *   each variable weighted by its heat (how many of the client process's commands touched it),
+ *   each variable weighted by its heat (the proxy passes 1 + log2(1 + commands of the client
+ *   process that touched it)),
  *   among those the move would not push past the balance cap; ties go to the partition of the
  *   command's first variable, then to the least loaded, then to the lowest id. Deterministic.
  *   The weight is what lets a community split between two partitions merge: by plain counts

@@ -556,7 +556,10 @@ export class ClientProxy<Cmd, Res> {
     const first = this.app.variables(c.cmd)[0];
     const dest = chooseDestination(this.options.policy, locations, this.random, {
       loads: this.cache.loads,
-      heat: (v) => 1 + this.cache.heatOf(v),
+      // Logarithmic: a hot variable anchors its command, without letting the first few
+      // commands a process sees decide where everything goes (linear heat converged later at
+      // 10,000 users: not within 12 s, against 10.2 s).
+      heat: (v) => 1 + Math.log2(1 + this.cache.heatOf(v)),
       ...(first === undefined ? {} : { first }),
     });
     // One move message per source partition, carrying every variable needed from it.
