@@ -1,9 +1,7 @@
 // Test helper: concurrent KV clients through DsClient, recording a history for the linearizability checker.
-import { performance } from "node:perf_hooks";
 import type { DsKvCmd, DsKvResult } from "../../src/apps/kv/types.ts";
-import type { Operation } from "../../src/check/history.ts";
+import { ChaosHistory } from "../../src/chaos/history.ts";
 import type { DsClient } from "../../src/client/ds-client.ts";
-import { ClientTimeoutError } from "../../src/client/errors.ts";
 import { Rng } from "../../src/sim/rng.ts";
 
 /** Keys holding numbers (transfers move amounts between them). */
@@ -11,57 +9,9 @@ export const NUM_KEYS = ["n0", "n1", "n2", "n3"];
 /** Keys holding strings (put and cas). */
 export const STR_KEYS = ["s0", "s1", "s2", "s3"];
 
-type Rec = {
-  id: number;
-  client: number;
-  input: DsKvCmd;
-  output: DsKvResult | undefined;
-  call: number;
-  ret: number;
-};
-
-/** A shared, growing history of operations from several clients. */
-export class HistoryRecorder {
-  private readonly ops: Rec[] = [];
-
-  /** Runs `cmd` on `client` and records it; a timeout leaves the operation incomplete. */
-  async run(
-    client: DsClient<DsKvCmd, DsKvResult>,
-    clientNo: number,
-    cmd: DsKvCmd,
-    timeoutMs: number,
-  ): Promise<DsKvResult | undefined> {
-    const rec: Rec = {
-      id: this.ops.length,
-      client: clientNo,
-      input: cmd,
-      output: undefined,
-      call: performance.now(),
-      ret: Number.POSITIVE_INFINITY,
-    };
-    this.ops.push(rec);
-    try {
-      const out = await client.execute(cmd, { timeoutMs });
-      rec.output = out;
-      rec.ret = performance.now();
-      return out;
-    } catch (err) {
-      if (err instanceof ClientTimeoutError) return undefined;
-      throw err;
-    }
-  }
-
-  /** The history so far. */
-  history(): Operation<DsKvCmd, DsKvResult>[] {
-    return this.ops.map((r) => ({ ...r }));
-  }
-
-  /** Completed and incomplete counts. */
-  counts(): { completed: number; incomplete: number } {
-    const completed = this.ops.filter((r) => r.output !== undefined).length;
-    return { completed, incomplete: this.ops.length - completed };
-  }
-}
+/** The history recorder `dssmr chaos` uses: one recorder for the tests and the command. */
+export const HistoryRecorder = ChaosHistory;
+export type HistoryRecorder = ChaosHistory;
 
 /** A random workload command over the test keys: get, put, cas, transfer or mget. */
 export function randomKvCmd(rng: Rng, client: number, n: number): DsKvCmd {
