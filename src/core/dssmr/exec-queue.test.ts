@@ -143,4 +143,15 @@ describe("ExecQueue", () => {
     q.drain(SELF, handler);
     expect(done).toEqual(["a-x"]);
   });
+
+  it("refuses a handler that stops a command on a variable nothing holds", () => {
+    const q = new ExecQueue<Cmd, string>();
+    const { handler } = recorder();
+    q.push(access("liar", ["x"]), { t: 1, g: SELF });
+    const lying: QueueHandler<Cmd, string> = {
+      ...handler,
+      finish: () => ({ on: "x", read: ["x"] }),
+    };
+    expect(() => q.drain(SELF, lying)).toThrow(/stopped on x, which nothing holds/);
+  });
 });

@@ -136,7 +136,7 @@ export class ExecQueue<Cmd, Val> {
       const claim = handler.claims(q);
       if (claim === "all") {
         if (kept.length > 0) break; // runs only at the head; nothing passes it
-        if (!this.tryRun(self, q, handler, held)) break;
+        if (!this.tryRun(self, q, claim, handler, held)) break;
         continue;
       }
       if (q.blocked !== undefined && q.blocked.epoch === this.epoch && held.has(q.blocked.on)) {
@@ -148,7 +148,7 @@ export class ExecQueue<Cmd, Val> {
       const conflict = this.bugs.ignoreClaims ? undefined : claim.find((v) => held.has(v));
       if (conflict !== undefined) {
         q.blocked = { on: conflict, claims: claim, epoch: this.epoch };
-      } else if (this.tryRun(self, q, handler, held)) {
+      } else if (this.tryRun(self, q, claim, handler, held)) {
         continue;
       }
       hold(held, q.blocked?.claims ?? claim);
@@ -162,6 +162,7 @@ export class ExecQueue<Cmd, Val> {
   private tryRun(
     self: GroupId,
     q: Queued<Cmd>,
+    claim: Claim,
     handler: QueueHandler<Cmd, Val>,
     held: ReadonlySet<VarId>,
   ): boolean {
@@ -178,8 +179,9 @@ export class ExecQueue<Cmd, Val> {
       if (!held.has(stopped.on)) {
         throw new InvariantError(`command ${key} stopped on ${stopped.on}, which nothing holds`);
       }
+      // A command claiming everything runs only with nothing held, so it cannot get here.
       const claims = new Set<VarId>(stopped.read);
-      for (const v of handler.claims(q) as readonly VarId[]) claims.add(v);
+      if (claim !== "all") for (const v of claim) claims.add(v);
       q.blocked = { on: stopped.on, claims: [...claims], epoch: this.epoch };
       return false;
     }

@@ -138,6 +138,8 @@ interface CommandState<Cmd> {
   retried: boolean;
   /** The application's learn key of the command (see PartitionedApp.learnKey), or null. */
   readonly learnKey: string | null;
+  /** Its first declared variable (the policy's tie-break), if any. */
+  readonly first: VarId | undefined;
   /** Variables of the current attempt routed by a placement guess. */
   guessed: readonly VarId[];
 }
@@ -242,6 +244,7 @@ export class ClientProxy<Cmd, Res> {
       cmd,
       vars: key === null ? [...declared] : union(declared, this.cache.learned(key)),
       learnKey: key,
+      first: declared[0],
       attempt: 0,
       awaiting: null,
       multi: false,
@@ -553,7 +556,7 @@ export class ClientProxy<Cmd, Res> {
   private route(c: CommandState<Cmd>, locations: ReadonlyMap<VarId, PartitionId>): void {
     const involved = new Set(locations.values());
     this.countMulti(c, involved.size);
-    const first = this.app.variables(c.cmd)[0];
+    const first = c.first;
     const dest = chooseDestination(this.options.policy, locations, this.random, {
       loads: this.cache.loads,
       // Logarithmic: a hot variable anchors its command, without letting the first few
