@@ -57,4 +57,13 @@ describe("DsClient", () => {
       await client.close();
     }
   });
+
+  it("refuses a lane count outside 1..256", async () => {
+    const config = await deadCluster();
+    for (const lanes of [0, 257, 1.5]) {
+      await expect(DsClient.connect(config, createDsKv(), { lanes })).rejects.toThrow(
+        /lanes must be an integer in \[1, 256\]/,
+      );
+    }
+  });
 });
